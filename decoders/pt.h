@@ -1,0 +1,197 @@
+/* Page-table codecs: one const struct pt_format per format (VT-d second
+ * stage, x86-64 / VT-d first stage / AMD v2, AMD v1, Arm LPAE, v7s, TCE),
+ * one generic walker (dump, validate) and one generic mapper (synth,
+ * replay) on top, so decoding and encoding cannot drift apart.
+ *
+ * Level convention everywhere: level 0 holds the smallest pages (4 KiB PTEs
+ * on x86), level cfg->levels-1 is the root table.  Hardware level names
+ * (PML4, L0, ...) appear only in comments and printed paths. */
+#ifndef IOMMUTOOL_PT_H
+#define IOMMUTOOL_PT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem/arena.h"
+#include "mem/physmem.h"
+#include "out/record.h"
+#include "util/err.h"
+
+#define PT_MAX_LEVELS 6
+
+enum pt_entry_kind {
+	PTE_EMPTY = 0, /* not present: translation faults */
+	PTE_TABLE,     /* points to a next-level table */
+	PTE_LEAF,      /* maps a page or block */
+	PTE_INVALID,   /* present but undecodable (e.g. AMD NextLevel at an
+			* impossible level); the walker reports it */
+};
+
+/* One decoded entry. */
+struct pt_entry {
+	enum pt_entry_kind kind;
+	uint64_t addr;       /* TABLE: next table; LEAF: output address of
+			      * this entry's own span (see size_shift) */
+	unsigned next_level; /* TABLE: level of the table it points to,
+			      * normally level-1 (AMD v1 may skip levels) */
+	unsigned size_shift; /* LEAF: log2 of the page size.  When larger than
+			      * the level's span, the page is a run of
+			      * 2^(size_shift - span) consecutive entries
+			      * (AMD NextLevel=7, LPAE contiguous hint) */
+	uint32_t perm;       /* PERM_*; for a TABLE the mask it allows below */
+	uint64_t reserved;   /* reserved bits that are set; 0 when clean */
+	const char *problem; /* INVALID: why, lowercase phrase */
+};
+
+/* A format instance: geometry and format options, filled by fmt->init()
+ * from levels/ias/oas/granule and the format-specific flags. */
+struct pt_cfg {
+	const struct pt_format *fmt;
+	unsigned levels;      /* number of levels; root is levels-1 */
+	unsigned ias;         /* input (IOVA) bits */
+	unsigned oas;         /* output address bits (HAW, PS, IPS) */
+	unsigned granule_shift;                /* 12, 14 or 16 */
+	unsigned level_shift[PT_MAX_LEVELS];   /* lowest IOVA bit indexed */
+	unsigned level_bits[PT_MAX_LEVELS];    /* index bits per level; the
+						* root may have more (LPAE
+						* concatenation) or fewer */
+	uint64_t leaf_sizes;  /* page sizes this instance may hold: bit n =
+			       * 2^n bytes (a pgsize bitmap) */
+	uint64_t flags;       /* format-specific PT_*_F_* options */
+};
+
+/* What a driver does when an unmap covers only part of a large leaf. */
+enum pt_partial_unmap {
+	PT_UNMAP_WHOLE_LEAF, /* removes the whole leaf, reports its size
+			      * (VT-d, AMD v1) */
+	PT_UNMAP_SPLIT,      /* splits the block, unmaps only the range
+			      * (io-pgtable-arm before ~6.13) */
+	PT_UNMAP_REFUSE,     /* returns 0, leaves the leaf mapped */
+};
+
+struct pt_format {
+	const char *name;        /* "vtd-ss", "x86-64", "amd-v1", "lpae" ... */
+	const char *code_prefix; /* finding codes: "vtd.slpte" → "vtd.slpte.reserved" */
+	unsigned entry_size;     /* bytes: 8, or 4 for v7s */
+	bool big_endian;         /* TCE tables */
+	enum pt_partial_unmap partial_unmap;
+
+	/* Fills geometry and leaf_sizes from cfg->levels/ias/oas/granule/
+	 * flags; rejects impossible combinations. */
+	int (*init)(struct pt_cfg *cfg, struct errbuf *err);
+	/* Decodes @raw found at @level for IOVA @iova (the start of the
+	 * entry's span). Never fails: problems go into @out. */
+	void (*decode)(const struct pt_cfg *cfg, unsigned level, uint64_t iova,
+		       uint64_t raw, struct pt_entry *out);
+	/* Encoders.  make_leaf gets the output address of this entry's own
+	 * span, so replicated runs are written entry by entry. */
+	uint64_t (*make_table)(const struct pt_cfg *cfg, unsigned level,
+			       uint64_t table_pa);
+	uint64_t (*make_leaf)(const struct pt_cfg *cfg, unsigned level,
+			      uint64_t iova, uint64_t pa, unsigned size_shift,
+			      uint32_t perm);
+	/* Optional: bytes of the table at @level (default: entries ×
+	 * entry_size, at least one granule). */
+	uint64_t (*table_size)(const struct pt_cfg *cfg, unsigned level);
+};
+
+/* Span of one entry at @level, in address bits. */
+static inline unsigned pt_level_span(const struct pt_cfg *cfg, unsigned level)
+{
+	return cfg->level_shift[level];
+}
+static inline uint64_t pt_level_entries(const struct pt_cfg *cfg, unsigned level)
+{
+	return 1ull << cfg->level_bits[level];
+}
+
+/* Registry of codecs, by exact name. */
+const struct pt_format *pt_format_find(const char *name);
+extern const struct pt_format pt_fmt_vtd_ss;
+extern const struct pt_format pt_fmt_x86_64;
+
+/* Prepares @cfg for @fmt (zeroes it, sets the inputs, calls init). */
+int pt_cfg_init(struct pt_cfg *cfg, const struct pt_format *fmt,
+		unsigned levels, unsigned ias, unsigned oas,
+		unsigned granule_shift, uint64_t flags, struct errbuf *err);
+
+/* ---- walker ---- */
+
+struct pt_leaf {
+	uint64_t iova;
+	uint64_t phys;
+	uint64_t size;       /* page size of the leaf (whole run) */
+	uint32_t perm;       /* effective: AND along the walk */
+	unsigned level;
+	uint64_t entry_addr; /* physical address of the (first) entry */
+};
+
+struct pt_limits {
+	uint64_t max_tables;  /* distinct table pages per walk */
+	uint64_t max_entries; /* non-empty entries per walk */
+};
+#define PT_DEFAULT_MAX_TABLES  (1ull << 22)
+#define PT_DEFAULT_MAX_ENTRIES (1ull << 32)
+
+struct pt_walk_stats {
+	uint64_t tables;
+	uint64_t entries;    /* entries read */
+	uint64_t leaves;
+	uint64_t findings;
+};
+
+struct pt_walk {
+	/* inputs */
+	const struct pt_cfg *cfg;
+	struct physmem *mem;
+	uint64_t root;         /* physical address of the root table */
+	uint64_t iova_base;    /* IOVA of root entry 0 (TTBR1 halves) */
+	uint64_t iova_first, iova_last; /* inclusive window to walk; 0,0 = all */
+	struct pt_limits limits;
+	/* nested: translates a table address (IPA) through stage 2; NULL =
+	 * table addresses are physical */
+	int (*xlate_table)(void *ctx, uint64_t ipa, uint64_t *pa);
+	/* outputs */
+	int (*leaf)(void *ctx, const struct pt_leaf *leaf); /* non-zero stops */
+	void *ctx;
+	struct sink *findings;         /* may be NULL */
+	const char *path_prefix;       /* e.g. "root[0x00]/ctx[0x18]" */
+	const struct dev_ref *dev;     /* attached to findings, may be NULL */
+	int64_t pasid;
+	struct pt_walk_stats stats;
+};
+
+/* Walks the table tree in IOVA order.  Structural problems (reserved bits,
+ * pointers outside memory, a table reached twice, loops, caps reached)
+ * become findings; the walk always ends.  Returns <0 only for errors that
+ * stop everything (the root itself unreadable, callback stop). */
+int pt_walk(struct pt_walk *w, struct errbuf *err);
+
+/* ---- mapper (encoder) ---- */
+
+struct pt_mapper {
+	const struct pt_cfg *cfg;
+	struct arena *arena;
+	uint64_t root;            /* allocated by pt_mapper_init */
+	uint64_t tables_allocated;
+	uint64_t tables_freed;
+};
+
+int pt_mapper_init(struct pt_mapper *m, const struct pt_cfg *cfg,
+		   struct arena *arena, struct errbuf *err);
+/* Maps @count pages of 2^@pgshift bytes at @iova → @pa (the driver's
+ * map_pages).  -EEXIST when any target entry is in use, -EINVAL when the
+ * size is not a leaf size of the cfg or addresses are misaligned, -ENOMEM
+ * when the arena is exhausted.  *mapped = bytes mapped before an error. */
+int pt_map_pages(struct pt_mapper *m, uint64_t iova, uint64_t pa,
+		 unsigned pgshift, uint64_t count, uint32_t perm,
+		 uint64_t *mapped, struct errbuf *err);
+/* Unmaps like the driver's unmap_pages, following fmt->partial_unmap (or
+ * @override when not negative).  Returns bytes unmapped (0 on a hole).
+ * Tables left empty are freed onto the arena when @free_tables. */
+uint64_t pt_unmap_pages(struct pt_mapper *m, uint64_t iova, unsigned pgshift,
+			uint64_t count, int override, bool free_tables);
+/* Looks one IOVA up: true and the leaf when mapped. */
+bool pt_lookup(const struct pt_mapper *m, uint64_t iova, struct pt_leaf *out);
+
+#endif
