@@ -1,0 +1,18 @@
+/* The context decoders, indexed by enum iommu_kind. */
+#include "decoders/iommu.h"
+
+#include <stddef.h>
+
+static const struct iommu_decoder *const decoders[IOMMU_KIND_MAX] = {
+	[IOMMU_VTD] = NULL,     /* &vtd_decoder once it lands */
+	[IOMMU_AMD] = NULL,     /* &amd_decoder */
+	[IOMMU_SMMUV3] = NULL,  /* &smmuv3_decoder */
+	[IOMMU_PAPR] = NULL,    /* &papr_decoder */
+};
+
+const struct iommu_decoder *iommu_decoder_get(enum iommu_kind kind)
+{
+	if ((unsigned)kind >= IOMMU_KIND_MAX)
+		return NULL;
+	return decoders[kind];
+}
