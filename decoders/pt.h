@@ -109,6 +109,7 @@ static inline uint64_t pt_level_entries(const struct pt_cfg *cfg, unsigned level
 const struct pt_format *pt_format_find(const char *name);
 extern const struct pt_format pt_fmt_vtd_ss;
 extern const struct pt_format pt_fmt_x86_64;
+extern const struct pt_format pt_fmt_amd_v1;
 
 /* Prepares @cfg for @fmt (zeroes it, sets the inputs, calls init). */
 int pt_cfg_init(struct pt_cfg *cfg, const struct pt_format *fmt,
