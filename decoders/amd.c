@@ -16,6 +16,7 @@
  * Interrupt remapping fields are checked, not walked. */
 #include "decoders/amd.h"
 
+#include <elf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,13 @@ struct gcr3_walk {
 	unsigned pasid_limit_bits; /* EFR.PASMax + 1, or 20 */
 	bool untagged;             /* GIoV: PASID 0 also serves requests
 				    * without PASID */
+	bool pasid0_valid;         /* the GCR3 entry of PASID 0 is valid */
+};
+
+/* What decode_guest learnt about requests without PASID. */
+enum guest_walk {
+	GUEST_NOT_WALKED,  /* GCR3 table unusable; findings say why */
+	GUEST_WALKED,
 };
 
 static int gcr3_leaf(struct amd_decode *d, struct gcr3_walk *g,
@@ -181,8 +189,10 @@ static int gcr3_leaf(struct amd_decode *d, struct gcr3_walk *g,
 	enum attach_mode mode = c->nested ? ATTACH_NESTED : ATTACH_TRANSLATE;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/gcr3[0x%05llx]", c->path,
+	snprintf(path, sizeof(path), "%.60s/gcr3[0x%05llx]", c->path,
 		 (unsigned long long)pasid);
+	if (pasid == 0)
+		g->pasid0_valid = true;
 	if (pasid >> g->pasid_limit_bits)
 		report(d, AMD_F_GCR3_PASID_RANGE, c, (int64_t)pasid, entry_pa,
 		       "valid GCR3 entry for PASID 0x%llx, EFR.PASMax allows %u bits",
@@ -220,8 +230,11 @@ static int gcr3_table(struct amd_decode *d, struct gcr3_walk *g,
 	/* PASIDs are at most 20 bits: the top table may be partly used */
 	if (shift + AMD_GCR3_INDEX_BITS > AMD_PASID_BITS_MAX)
 		entries = 1ull << (AMD_PASID_BITS_MAX - shift);
-	if (physmem_read(d->ctx->mem, table_pa, table, entries * 8, d->err) < 0)
-		return -EIO; /* callers checked presence */
+	if (physmem_read(d->ctx->mem, table_pa, table, entries * 8, d->err) < 0) {
+		report(d, AMD_F_GCR3_TABLE_OUTSIDE, c, PASID_NONE, table_pa,
+		       "level-%u GCR3 table: %s", level, d->err->msg);
+		return 0;
+	}
 
 	for (uint64_t i = 0; i < entries && !d->stop; i++) {
 		uint64_t raw = table[i], pasid = base | (i << shift);
@@ -265,9 +278,9 @@ static int gcr3_table(struct amd_decode *d, struct gcr3_walk *g,
 }
 
 /* GV=1: checks GLX and the guest paging level, then walks the GCR3 table.
- * Sets *untagged_done when requests without PASID were attached (GIoV). */
+ * *@pasid0_valid tells whether PASID 0 has a valid entry. */
 static int decode_guest(struct amd_decode *d, struct amd_dte_ctx *c,
-			bool *untagged_done)
+			enum guest_walk *walked, bool *pasid0_valid)
 {
 	const uint64_t *dte = c->dte;
 	unsigned glx = (unsigned)amd_dte_get(dte, 57, 56);
@@ -278,7 +291,8 @@ static int decode_guest(struct amd_decode *d, struct amd_dte_ctx *c,
 	struct errbuf err;
 	int rc;
 
-	*untagged_done = false;
+	*walked = GUEST_NOT_WALKED;
+	*pasid0_valid = false;
 	if (glx == 3 || (d->have_efr &&
 			 glx > ((d->efr >> AMD_EFR_GLXSUP_SHIFT) & AMD_EFR_GLXSUP_MASK))) {
 		report(d, AMD_F_GCR3_GLX, c, PASID_NONE, c->addr,
@@ -317,8 +331,10 @@ static int decode_guest(struct amd_decode *d, struct amd_dte_ctx *c,
 		       (unsigned long long)root_pa);
 		return 0;
 	}
-	*untagged_done = g.untagged;
-	return gcr3_table(d, &g, root_pa, glx, 0);
+	rc = gcr3_table(d, &g, root_pa, glx, 0);
+	*walked = GUEST_WALKED;
+	*pasid0_valid = g.pasid0_valid;
+	return rc;
 }
 
 /* ---- one DTE ---- */
@@ -411,10 +427,10 @@ static int decode_dte(struct amd_decode *d, struct amd_dte_ctx *c)
 {
 	const uint64_t *dte = c->dte;
 	unsigned mode = (unsigned)amd_dte_get(dte, 11, 9);
+	int rc = 0;
 	bool gv = amd_dte_get(dte, 55, 55) != 0;
-	bool untagged_done = false;
+	bool giov = amd_dte_get(dte, 54, 54) != 0;
 	bool host_ok = false;
-	int rc;
 
 	if (!amd_dte_get(dte, 0, 0)) { /* V */
 		if (!dev_known(d, c->devid))
@@ -447,15 +463,21 @@ static int decode_dte(struct amd_decode *d, struct amd_dte_ctx *c)
 			       (int)amd_dte_get(dte, 61, 61), (int)amd_dte_get(dte, 62, 62));
 	}
 	if (gv && (mode == AMD_DTE_MODE_NONE || host_ok)) {
-		rc = decode_guest(d, c, &untagged_done);
-		if (rc < 0)
-			return rc;
-		if (amd_dte_get(dte, 54, 54) && !untagged_done)
-			/* GIoV: untagged requests use PASID 0, which is absent */
+		enum guest_walk walked;
+		bool pasid0;
+
+		rc = decode_guest(d, c, &walked, &pasid0);
+		if (rc < 0 || !giov)
+			goto untagged;
+		/* GIoV: requests without PASID use PASID 0's table, attached
+		 * by the GCR3 walk; without one they fault */
+		if (walked == GUEST_WALKED && !pasid0)
 			return attach(d, c, ATTACH_BLOCKED, PASID_NONE, NULL, 0, NULL);
-	}
-	if (untagged_done)
 		return 0;
+	}
+untagged:
+	if (rc < 0)
+		return rc;
 	if (mode == AMD_DTE_MODE_NONE)
 		return decode_untranslated(d, c);
 	if (!host_ok)
@@ -584,15 +606,16 @@ static int amd_decode(struct decode_ctx *ctx, struct errbuf *err)
 			struct amd_dte_ctx c = { .devid = dev->id };
 
 			if (dev->segment != u->segment ||
-			    (uint64_t)dev->id * AMD_DTE_SIZE < present)
+			    (uint64_t)dev->id * AMD_DTE_SIZE < bytes)
 				continue;
 			c.dev = (struct dev_ref){ .id = dev->id, .segment = dev->segment,
 						  .pci = true };
+			snprintf(c.path, sizeof(c.path), "dte[0x%04x]", dev->id);
 			if (ctx->filter && !dump_filter_device(ctx->filter, &c.dev))
 				continue;
 			report(&d, AMD_F_DEVTAB_NO_ENTRY, &c, PASID_NONE, 0,
 			       "DeviceID 0x%04x is beyond the %llu entries of the device table",
-			       dev->id, (unsigned long long)(present / AMD_DTE_SIZE));
+			       dev->id, (unsigned long long)(bytes / AMD_DTE_SIZE));
 		}
 		rc = decode_table(&d, base, present);
 	}
@@ -606,7 +629,7 @@ const struct iommu_decoder amd_decoder = {
 	.kind = IOMMU_AMD,
 	.name = "amd",
 	.title = "AMD-Vi",
-	.elf_machine = 62, /* EM_X86_64 */
+	.elf_machine = EM_X86_64,
 	.reg_names = amd_reg_names,
 	.decode = amd_decode,
 	.describe_regs = amd_describe_regs,

@@ -8,8 +8,6 @@
 #include "decoders/iommu.h"
 #include "decoders/amd_defs.h"
 
-extern const struct iommu_decoder amd_decoder;
-
 /* Finding codes, from amd_findings.def. */
 enum amd_finding_id {
 #define AMD_FINDING(id, code, sev, text) AMD_F_##id,
