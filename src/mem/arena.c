@@ -176,18 +176,13 @@ struct arena *arena_new(uint64_t base, uint64_t limit)
 
 	if (!a)
 		return NULL;
-	if (base & ARENA_PAGE_MASK) {
-		/* Round up; a base inside the last page leaves no window. */
-		if (base > ~ARENA_PAGE_MASK) {
-			base = ~ARENA_PAGE_MASK;
-			limit = 0;
-		} else {
-			base = (base | ARENA_PAGE_MASK) + 1;
-		}
-	}
 	end = limit > UINT64_MAX - base ? UINT64_MAX : base + limit;
+	if (base & ARENA_PAGE_MASK) /* round up; past the last page: no window */
+		base = base > ~ARENA_PAGE_MASK ? end : (base | ARENA_PAGE_MASK) + 1;
 	a->base = base;
 	a->end = end & ~ARENA_PAGE_MASK;
+	if (a->end < base)
+		a->end = base;
 	/* 0 means "exhausted" to arena_alloc_page, so page 0 is never handed
 	 * out (it can still be reserved). */
 	a->next = base ? base : ARENA_PAGE_SIZE;
