@@ -5,9 +5,9 @@
  * section of iommutool-dump(1):
  *
  * { "iommu": "amd", "segment": 0, "regs": { "efr": "0x..." },
- *   "devtab_entries": 256, "unused": "blocked" | "zero",
+ *   "devtab-entries": 256, "unused": "blocked" | "zero",
  *   "domains": [ { "id": 1, "format": "v1", "mode": 3,
- *                  "force_coherent": true,
+ *                  "force-coherent": true,
  *                  "mappings": [ { "iova": .., "phys": .., "size": ..,
  *                                  "perm": "rw" } ] },
  *                { "id": 2, "format": "v2", "levels": 4, ... } ],
@@ -80,12 +80,12 @@ static int get_u64(const struct json_object *o, const char *key,
 
 	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
 		if (required)
-			return err_set(err, -EINVAL, "%s.%s: missing", where, key);
+			return err_set(err, -EINVAL, "%s%s%s: missing", where, *where ? "." : "", key);
 		return 1;
 	}
 	if (json_object_is_type(v, json_type_int)) {
 		if (json_object_get_int64(v) < 0)
-			return err_set(err, -EINVAL, "%s.%s: negative", where, key);
+			return err_set(err, -EINVAL, "%s%s%s: negative", where, *where ? "." : "", key);
 		*out = json_object_get_uint64(v);
 		return 0;
 	}
@@ -94,14 +94,14 @@ static int get_u64(const struct json_object *o, const char *key,
 		char *end;
 
 		if (*s == '-' || *s == '\0')
-			return err_set(err, -EINVAL, "%s.%s: not a number", where, key);
+			return err_set(err, -EINVAL, "%s%s%s: not a number", where, *where ? "." : "", key);
 		errno = 0;
 		*out = strtoull(s, &end, 0);
 		if (errno || *end)
-			return err_set(err, -EINVAL, "%s.%s: not a number", where, key);
+			return err_set(err, -EINVAL, "%s%s%s: not a number", where, *where ? "." : "", key);
 		return 0;
 	}
-	return err_set(err, -EINVAL, "%s.%s: not a number", where, key);
+	return err_set(err, -EINVAL, "%s%s%s: not a number", where, *where ? "." : "", key);
 }
 
 static int get_string(const struct json_object *o, const char *key,
@@ -112,7 +112,7 @@ static int get_string(const struct json_object *o, const char *key,
 	if (!json_object_object_get_ex(o, key, &v))
 		return 1;
 	if (!json_object_is_type(v, json_type_string))
-		return err_set(err, -EINVAL, "%s.%s: not a string", where, key);
+		return err_set(err, -EINVAL, "%s%s%s: not a string", where, *where ? "." : "", key);
 	*out = json_object_get_string(v);
 	return 0;
 }
@@ -125,7 +125,7 @@ static int get_bool(const struct json_object *o, const char *key,
 	if (!json_object_object_get_ex(o, key, &v))
 		return 1;
 	if (!json_object_is_type(v, json_type_boolean))
-		return err_set(err, -EINVAL, "%s.%s: not true or false", where, key);
+		return err_set(err, -EINVAL, "%s%s%s: not true or false", where, *where ? "." : "", key);
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -262,7 +262,7 @@ static int map_domain(struct synth *s, struct synth_domain *dom,
 static int parse_domain(struct synth *s, struct json_object *o, size_t idx)
 {
 	static const char *const keys[] = {
-		"id", "format", "mode", "levels", "force_coherent", "mappings", NULL,
+		"id", "format", "mode", "levels", "force-coherent", "mappings", NULL,
 	};
 	struct synth_domain *dom = &s->domains[idx];
 	struct json_object *maps;
@@ -277,7 +277,7 @@ static int parse_domain(struct synth *s, struct json_object *o, size_t idx)
 	if ((rc = check_keys(o, where, keys, s->err)) < 0 ||
 	    (rc = get_u64(o, "id", where, true, &id, s->err)) < 0 ||
 	    (rc = get_string(o, "format", where, &format, s->err)) < 0 ||
-	    (rc = get_bool(o, "force_coherent", where, &fc, s->err)) < 0 ||
+	    (rc = get_bool(o, "force-coherent", where, &fc, s->err)) < 0 ||
 	    (rc = get_array(o, "mappings", where, &maps, &nr_maps, s->err)) < 0)
 		return rc;
 	if (id > 0xffff)
@@ -307,7 +307,14 @@ static int parse_domain(struct synth *s, struct json_object *o, size_t idx)
 				 12 + 9 * (unsigned)levels, AMD_V1_OAS_MAX, 12,
 				 PT_X86_F_1G, s->err);
 	} else {
-		if ((rc = get_u64(o, "mode", where, false, &levels, s->err)) < 0)
+		if (json_object_object_get_ex(o, "mode", NULL) &&
+		    json_object_object_get_ex(o, "levels", NULL))
+			return err_set(s->err, -EINVAL, "%s: mode and levels are the same; give one",
+				       where);
+		/* "levels" is an alias of "mode", as VT-d domains spell it */
+		if ((rc = get_u64(o, "mode", where, false, &levels, s->err)) > 0)
+			rc = get_u64(o, "levels", where, false, &levels, s->err);
+		if (rc < 0)
 			return rc;
 		if (rc > 0) {
 			/* the highest IOVA any mapping reaches */
@@ -325,8 +332,6 @@ static int parse_domain(struct synth *s, struct json_object *o, size_t idx)
 		}
 		if (levels < 1 || levels > AMD_V1_MAX_LEVELS)
 			return err_set(s->err, -EINVAL, "%s.mode: not in 1..6", where);
-		if (json_object_object_get_ex(o, "levels", NULL))
-			return err_set(s->err, -EINVAL, "%s.levels: v1 domains take mode", where);
 		rc = pt_cfg_init(&dom->cfg, &pt_fmt_amd_v1, (unsigned)levels, 0,
 				 AMD_V1_OAS_MAX, 12, fc ? PT_AMD_V1_F_FC : 0, s->err);
 	}
@@ -576,8 +581,8 @@ int amd_synth(const struct json_object *spec_c, struct arena *arena,
 	      struct image_unit *unit, struct errbuf *err)
 {
 	static const char *const keys[] = {
-		"iommu", "segment", "regs", "devtab_entries", "unused", "domains",
-		"devices", NULL,
+		"iommu", "segment", "regs", "devtab-entries", "unused", "domains",
+		"devices", "comment", NULL,
 	};
 	struct json_object *spec = (struct json_object *)spec_c;
 	struct synth s = { .arena = arena, .unit = unit, .err = err,
@@ -590,9 +595,9 @@ int amd_synth(const struct json_object *spec_c, struct arena *arena,
 	int rc;
 
 	if ((rc = check_keys(spec, "", keys, err)) < 0 ||
-	    (rc = get_u64(spec, "segment", "unit", false, &segment, err)) < 0 ||
-	    (rc = get_u64(spec, "devtab_entries", "unit", false, &entries, err)) < 0 ||
-	    (rc = get_string(spec, "unused", "unit", &unused, err)) < 0 ||
+	    (rc = get_u64(spec, "segment", "", false, &segment, err)) < 0 ||
+	    (rc = get_u64(spec, "devtab-entries", "", false, &entries, err)) < 0 ||
+	    (rc = get_string(spec, "unused", "", &unused, err)) < 0 ||
 	    (rc = get_array(spec, "domains", "", &domains, &nr_domains, err)) < 0 ||
 	    (rc = get_array(spec, "devices", "", &devices, &nr_devices, err)) < 0)
 		return rc;
@@ -601,7 +606,7 @@ int amd_synth(const struct json_object *spec_c, struct arena *arena,
 	if (strcmp(unused, "blocked") != 0 && strcmp(unused, "zero") != 0)
 		return err_set(err, -EINVAL, "unused: \"%s\" is not blocked or zero", unused);
 	if (entries > AMD_DEVID_MAX + 1)
-		return err_set(err, -EINVAL, "devtab_entries: at most 65536");
+		return err_set(err, -EINVAL, "devtab-entries: at most 65536");
 	unit->kind = IOMMU_AMD;
 	unit->segment = (uint16_t)segment;
 
@@ -652,7 +657,7 @@ int amd_synth(const struct json_object *spec_c, struct arena *arena,
 	if (entries == 0)
 		entries = max_id + 1;
 	else if (entries <= max_id) {
-		rc = err_set(err, -EINVAL, "devtab_entries: %" PRIu64
+		rc = err_set(err, -EINVAL, "devtab-entries: %" PRIu64
 			     " entries do not reach DeviceID 0x%04" PRIx64, entries, max_id);
 		goto out;
 	}
