@@ -6,8 +6,8 @@
 Runs COMMAND (an iommutool dump with --json), takes its "mapping" records
 of IOMMU NAME, expands each into 4 KiB pages (iova + k*4096 ->
 phys + k*4096 for k < size/4096) and checks that every device's set of
-(iova, phys) pages equals the truth's ("DEVICE IOVA PHYS" lines, see
-truth.py).  Records of all PASIDs of a device are pooled (Linux maps a
+(iova, phys) pages equals the truth ("DEVICE IOVA PHYS" lines, or
+"DEVICE IOVA PHYS PAGES" runs; see truth.py).  Records of all PASIDs of a device are pooled (Linux maps a
 device's DMA through one PASID); devices absent from both sides are fine.
 Exit 0 on an exact match, 1 otherwise (with the differences on stderr).
 """
@@ -28,9 +28,15 @@ def load_truth(path):
             parts = line.split()
             if not parts:
                 continue
-            if len(parts) != 3:
-                raise SystemExit("%s:%d: expected DEVICE IOVA PHYS" % (path, lineno))
-            truth[parts[0]].add((int(parts[1], 16), int(parts[2], 16)))
+            if len(parts) not in (3, 4):
+                raise SystemExit("%s:%d: expected DEVICE IOVA PHYS [PAGES]"
+                                 % (path, lineno))
+            iova, phys = int(parts[1], 16), int(parts[2], 16)
+            count = int(parts[3]) if len(parts) == 4 else 1
+            if count < 1 or count > MAX_PAGES:
+                raise SystemExit("%s:%d: bad page count" % (path, lineno))
+            for k in range(count):
+                truth[parts[0]].add((iova + k * PAGE, phys + k * PAGE))
     return truth
 
 

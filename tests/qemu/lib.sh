@@ -25,7 +25,7 @@ DEBIAN_KEYRING=${IOMMUTOOL_DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-ke
 MARK_IDLE='@@IOMMUTOOL-IDLE@@'
 MARK_FAIL='@@IOMMUTOOL-FAIL@@'
 
-skip() { echo "SKIP: $*"; exit 77; }
+skip() { echo "$*"; exit 77; }
 die() { echo "error: $*" >&2; exit 1; }
 note() { echo "== $*"; }
 

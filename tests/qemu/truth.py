@@ -2,7 +2,7 @@
 """Ground truth from a capture's serial log: the live IOVA -> physical 4 KiB
 pages of every device, as the kernel itself mapped them.
 
-  truth.py SERIAL_LOG [-o TRUTH] [--json]
+  truth.py SERIAL_LOG [-o TRUTH] [--json | --runs]
 
 The guest's /init prints the ftrace buffer between markers.  It holds
   * kprobe events (named by the per-IOMMU script, same fields everywhere):
@@ -21,7 +21,9 @@ missed a hit.
 
 Output: one line per live page, "DEVICE IOVA PHYS" (16 hex digits each,
 sorted), devices named as PCI addresses dddd:bb:dd.f; with --json, JSON
-Lines {"device":..,"iova":..,"phys":..}.  Devices attached to a domain
+Lines {"device":..,"iova":..,"phys":..}; with --runs, "DEVICE IOVA PHYS N"
+per run of N pages contiguous in both IOVA and physical address (the
+compact form kept for fixtures; compare.py reads both).  Devices attached to a domain
 with no live page print nothing; the summary on stderr lists them.
 Exit status 0 when consistent, 1 otherwise (with reasons on stderr).
 """
@@ -222,15 +224,27 @@ class Truth:
         return out
 
 
-def bdf_key(dev):
-    return dev
+def runs(pages):
+    """Merges sorted (iova, phys) pages into (iova, phys, count) runs."""
+    out = []
+    for iova, phys in pages:
+        if out:
+            v, p, n = out[-1]
+            if iova == v + n * PAGE and phys == p + n * PAGE:
+                out[-1] = (v, p, n + 1)
+                continue
+        out.append((iova, phys, 1))
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("serial_log")
     ap.add_argument("-o", "--output", help="write the truth here (default stdout)")
-    ap.add_argument("--json", action="store_true", help="JSON Lines output")
+    fmt = ap.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="JSON Lines output")
+    fmt.add_argument("--runs", action="store_true",
+                     help="one line per contiguous run of pages")
     args = ap.parse_args()
 
     t = Truth()
@@ -241,6 +255,10 @@ def main():
     pages = t.device_pages()
     out = open(args.output, "w") if args.output else sys.stdout
     for dev in sorted(pages):
+        if args.runs:
+            for iova, phys, n in runs(pages[dev]):
+                out.write("%s 0x%016x 0x%016x %d\n" % (dev, iova, phys, n))
+            continue
         for iova, phys in pages[dev]:
             if args.json:
                 out.write(json.dumps({"device": dev, "iova": "0x%x" % iova,
