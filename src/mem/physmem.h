@@ -67,8 +67,9 @@ void physmem_free(struct physmem *pm);
 
 /* Helper for backends: sorts ranges, merges adjacent ones, and rejects
  * overlaps (a hostile ELF can claim the same address twice) and ranges
- * reaching 2^64.  Copies into pm->ranges (freeing the old list); @ranges
- * stays the caller's and is sorted in place.  On error pm is unchanged. */
+ * reaching 2^64.  Takes ownership of @ranges (malloc'd; freed on error)
+ * and makes it pm->ranges, freeing the old list; on error pm keeps its
+ * old ranges. */
 int physmem_set_ranges(struct physmem *pm, struct physmem_range *ranges,
 		       size_t nr, struct errbuf *err);
 

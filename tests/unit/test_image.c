@@ -434,8 +434,7 @@ static void test_many_loads(void **state)
 		r[i].start = 0x2000 * (uint64_t)i + 0x1000;
 		r[i].size = 0x10;
 	}
-	assert_int_equal(physmem_set_ranges(&src, r, n, &err), 0);
-	free(r);
+	assert_int_equal(physmem_set_ranges(&src, r, n, &err), 0); /* takes r */
 	image_info_init(&info);
 	tmp_path(path, sizeof(path), "xnum.elf");
 	assert_int_equal(image_write(path, &src, &info, EM_X86_64, &err), 0);
