@@ -449,6 +449,38 @@ static void test_many_loads(void **state)
 	unlink(path);
 }
 
+static int failing_read(struct physmem *pm, uint64_t pa, void *buf, size_t len,
+			struct errbuf *err)
+{
+	return err_set(err, -EIO, "cannot read 0x%zx bytes at 0x%" PRIx64 " in %s: "
+		       "device gone", len, pa, pm->path);
+}
+
+static const struct physmem_ops failing_ops = { .name = "test", .read = failing_read };
+
+/* A source that fails to read: the error says where, no file is left. */
+static void test_write_read_error(void **state)
+{
+	char path[256];
+	struct physmem src = { .ops = &failing_ops, .path = (char *)"src.elf" };
+	struct physmem_range *r = malloc(sizeof(*r));
+	struct image_info info;
+	struct errbuf err;
+	struct stat st;
+
+	r->start = 0x5000;
+	r->size = 0x3000;
+	assert_int_equal(physmem_set_ranges(&src, r, 1, &err), 0);
+	image_info_init(&info);
+	tmp_path(path, sizeof(path), "rerr.elf");
+	unlink(path);
+	assert_int_equal(image_write(path, &src, &info, EM_AARCH64, &err), -EIO);
+	assert_contains(err.msg, "cannot write ");
+	assert_contains(err.msg, ": cannot read 0x3000 bytes at 0x5000 in src.elf: device gone");
+	assert_int_equal(stat(path, &st), -1);
+	free(src.ranges);
+}
+
 static void test_write_errors(void **state)
 {
 	char path[256];
@@ -972,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_empty),
 		cmocka_unit_test(test_many_loads),
 		cmocka_unit_test(test_write_errors),
+		cmocka_unit_test(test_write_read_error),
 		cmocka_unit_test(test_read_no_note),
 		cmocka_unit_test(test_read_mixed),
 		cmocka_unit_test(test_read_bad_headers),
@@ -984,5 +1017,5 @@ int main(void)
 		cmocka_unit_test(test_truncated_image),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tmp_dir_setup, tmp_dir_teardown);
 }

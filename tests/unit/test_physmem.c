@@ -734,5 +734,5 @@ int main(void)
 		cmocka_unit_test(test_sparse_4g),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tmp_dir_setup, tmp_dir_teardown);
 }
