@@ -567,6 +567,16 @@ static int amd_decode(struct decode_ctx *ctx, struct errbuf *err)
 		return err_set(err, -EINVAL,
 			       "amd: the snapshot has no dtbase register (Device Table Base Address, MMIO 0x0)");
 	d.segment = u->segment;
+	base = dtbase & AMD_DTBASE_ADDR;
+	bytes = amd_dtbase_bytes(dtbase);
+	present = present_prefix(ctx->mem, base, bytes);
+	/* like a root table outside the dump: nothing can be decoded, and
+	 * that is said before any finding */
+	if (present == 0)
+		return err_set(err, -EFAULT,
+			       "amd: device table at 0x%llx (dtbase 0x%llx) is outside the dump",
+			       (unsigned long long)base, (unsigned long long)dtbase);
+
 	d.have_efr = image_unit_reg(u, "efr", &d.efr);
 	d.max_mode = AMD_V1_MAX_LEVELS;
 	if (!d.have_efr) {
@@ -578,21 +588,11 @@ static int amd_decode(struct decode_ctx *ctx, struct errbuf *err)
 	} else {
 		d.max_mode = amd_efr_max_mode(d.efr);
 	}
-
 	if (dtbase & AMD_DTBASE_RESERVED)
 		report(&d, AMD_F_DTBASE_RESERVED, NULL, PASID_NONE, 0,
 		       "dtbase 0x%016llx has reserved bits 0x%llx set",
 		       (unsigned long long)dtbase,
 		       (unsigned long long)(dtbase & AMD_DTBASE_RESERVED));
-	base = dtbase & AMD_DTBASE_ADDR;
-	bytes = amd_dtbase_bytes(dtbase);
-	present = present_prefix(ctx->mem, base, bytes);
-	if (present == 0) {
-		report(&d, AMD_F_DEVTAB_OUTSIDE, NULL, PASID_NONE, base,
-		       "device table at 0x%llx (%llu KiB) is outside the dump",
-		       (unsigned long long)base, (unsigned long long)(bytes / 1024));
-		return 0;
-	}
 	if (present < bytes)
 		report(&d, AMD_F_DEVTAB_TRUNCATED, NULL, PASID_NONE, base + present,
 		       "device table at 0x%llx is %llu KiB but only %llu KiB are in the dump",
