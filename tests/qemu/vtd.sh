@@ -67,16 +67,16 @@ EOF
 	rm -f "$conf"
 
 	# Per-domain truth: the map/unmap tracepoints carry no domain, so probe the
-	# driver's iommu_domain_ops/iommu_ops callbacks (Linux 6.1
-	# drivers/iommu/intel/iommu.c): map_pages(domain, iova, paddr, pgsize,
-	# pgcount, ...), unmap_pages(domain, iova, pgsize, pgcount, ...),
-	# attach_dev(domain, dev), domain_free(domain).  dev->kobj.name is the first
-	# word of struct device, hence +0(+0($arg2)).  Spaces become commas on the
+	# driver's callbacks (Linux 6.1 and 6.12 drivers/iommu/intel/iommu.c):
+	# map_pages(domain, iova, paddr, pgsize, pgcount, ...),
+	# unmap_pages(domain, iova, pgsize, pgcount, ...), attach_dev(domain,
+	# dev), domain_free(domain).  dev->kobj.name is the first word of
+	# struct device, hence +0(+0(%si)).  Spaces become commas on the
 	# command line.
-	KP="p:iommutool/iommutool_map,intel_iommu_map_pages,dom=\$arg1:x64,iova=\$arg2:x64,paddr=\$arg3:x64,pgsize=\$arg4:x64,pgcount=\$arg5:x64"
-	KP="$KP;p:iommutool/iommutool_unmap,intel_iommu_unmap_pages,dom=\$arg1:x64,iova=\$arg2:x64,pgsize=\$arg3:x64,pgcount=\$arg4:x64"
-	KP="$KP;p:iommutool/iommutool_attach,intel_iommu_attach_device,dom=\$arg1:x64,dev=+0(+0(\$arg2)):string"
-	KP="$KP;p:iommutool/iommutool_free,intel_iommu_domain_free,dom=\$arg1:x64"
+	KP="p:iommutool/iommutool_map,$(x86_probe intel_iommu_map_pages),dom=%di:x64,iova=%si:x64,paddr=%dx:x64,pgsize=%cx:x64,pgcount=%r8:x64"
+	KP="$KP;p:iommutool/iommutool_unmap,$(x86_probe intel_iommu_unmap_pages),dom=%di:x64,iova=%si:x64,pgsize=%dx:x64,pgcount=%cx:x64"
+	KP="$KP;p:iommutool/iommutool_attach,$(x86_probe intel_iommu_attach_device),dom=%di:x64,dev=+0(+0(%si)):string"
+	KP="$KP;p:iommutool/iommutool_free,$(x86_probe intel_iommu_domain_free),dom=%di:x64"
 
 	append="console=ttyS0 loglevel=${IOMMUTOOL_QEMU_LOGLEVEL:-4} panic=-1 mitigations=off ipv6.disable=1 $kopts"
 	append="$append trace_event=iommu:map,iommu:unmap trace_buf_size=16M kprobe_event=$KP"
@@ -100,6 +100,7 @@ EOF
 }
 
 out="$QEMU_CACHE/captures/vtd-$variant"
+[ "$QEMU_KERNEL_SERIES" = 6.1 ] || out="$out-$QEMU_KERNEL_SERIES"
 mkdir -p "$QEMU_CACHE/captures"
 # One run per variant at a time: parallel `make check`s share the cache.
 if command -v flock >/dev/null 2>&1; then
