@@ -30,7 +30,8 @@ case "$variant" in
 legacy-strict) dev_opts= ; kopts="intel_iommu=on,sm_off iommu.strict=1" ;;
 legacy-lazy) dev_opts= ; kopts="intel_iommu=on,sm_off iommu.strict=0" ;;
 caching-mode) dev_opts=",caching-mode=on,aw-bits=48"
-	kopts="intel_iommu=on,sm_off iommu.strict=0" ;;
+	# forcedac: 64-bit devices get IOVAs from the top of the 48-bit space
+	kopts="intel_iommu=on,sm_off iommu.strict=0 iommu.forcedac=1" ;;
 scalable) dev_opts=",x-scalable-mode=on,aw-bits=48"
 	kopts="intel_iommu=on,sm_on iommu.strict=1" ;;
 *) echo "usage: vtd.sh [--self-check] legacy-strict|legacy-lazy|caching-mode|scalable" >&2
