@@ -5,7 +5,8 @@
 # check `iommutool dump` against it page by page.
 #
 #   vtd.sh [--self-check] VARIANT
-#     VARIANT: legacy-strict | legacy-lazy | caching-mode | scalable
+#     VARIANT: legacy-strict | legacy-lazy | caching-mode | scalable |
+#              passthrough
 #     --self-check: check the harness only (truth against the reference
 #                   walker vtd_walk.py); iommutool is not needed
 #
@@ -34,7 +35,8 @@ caching-mode) dev_opts=",caching-mode=on,aw-bits=48"
 	kopts="intel_iommu=on,sm_off iommu.strict=0 iommu.forcedac=1" ;;
 scalable) dev_opts=",x-scalable-mode=on,aw-bits=48"
 	kopts="intel_iommu=on,sm_on iommu.strict=1" ;;
-*) echo "usage: vtd.sh [--self-check] legacy-strict|legacy-lazy|caching-mode|scalable" >&2
+passthrough) dev_opts= ; kopts="intel_iommu=on,sm_off iommu=pt iommu.strict=1" ;;
+*) echo "usage: vtd.sh [--self-check] legacy-strict|legacy-lazy|caching-mode|scalable|passthrough" >&2
 	exit 2 ;;
 esac
 
@@ -124,7 +126,11 @@ else
 fi
 sed 's/^/   /' "$out/timing.txt"
 
-python3 "$QEMU_LIB_DIR/truth.py" "$out/serial.log" -o "$out/truth.txt" ||
+# iommu=pt: every device is in the identity domain (context TT=2), nothing
+# is mapped, and the decoder must say pass-through instead of mapping.
+empty=
+[ "$variant" = passthrough ] && empty="--allow-empty --expect-finding vtd.device.passthrough"
+python3 "$QEMU_LIB_DIR/truth.py" ${empty:+--allow-empty} "$out/serial.log" -o "$out/truth.txt" ||
 	die "the kernel's trace is not a usable truth ($out/serial.log)"
 python3 "$QEMU_LIB_DIR/vtd_walk.py" "$out/dump.elf" "$out/regs.txt" -o "$out/walk.txt" \
 	2>"$out/walk.log" || { cat "$out/walk.log"; die "the reference walk failed"; }
@@ -136,6 +142,6 @@ echo "   reference walk agrees with the truth ($(wc -l <"$out/truth.txt") pages)
 [ $compare = yes ] || exit 0
 
 # shellcheck disable=SC2046
-python3 "$QEMU_LIB_DIR/compare.py" --iommu vtd --truth "$out/truth.txt" \
+python3 "$QEMU_LIB_DIR/compare.py" --iommu vtd --truth "$out/truth.txt" $empty \
 	-- "$IOMMUTOOL" dump --json --pages --iommu vtd $(regs_args "$out/regs.txt" rtaddr cap ecap) \
 	"$out/dump.elf"
