@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks `iommutool dump --json` against a capture's truth, page by page.
 
-  compare.py --iommu NAME --truth TRUTH [--allow-status N]... -- COMMAND...
+  compare.py --iommu NAME --truth TRUTH [--allow-status N]...
+             [--allow-empty] [--expect-finding CODE]... -- COMMAND...
 
 Runs COMMAND (an iommutool dump with --json), takes its "mapping" records
 of IOMMU NAME, expands each into 4 KiB pages (iova + k*4096 ->
@@ -9,6 +10,9 @@ phys + k*4096 for k < size/4096) and checks that every device's set of
 (iova, phys) pages equals the truth ("DEVICE IOVA PHYS" lines, or
 "DEVICE IOVA PHYS PAGES" runs; see truth.py).  Records of all PASIDs of a device are pooled (Linux maps a
 device's DMA through one PASID); devices absent from both sides are fine.
+An empty truth is an error unless --allow-empty (a capture where every
+device is in pass-through); --expect-finding requires at least one finding
+record with that code (e.g. vtd.device.passthrough).
 Exit 0 on an exact match, 1 otherwise (with the differences on stderr).
 """
 import argparse
@@ -61,6 +65,10 @@ def main():
     ap.add_argument("--truth", required=True)
     ap.add_argument("--allow-status", type=int, action="append", default=[0],
                     help="exit status of COMMAND to accept (0 always)")
+    ap.add_argument("--allow-empty", action="store_true",
+                    help="an empty truth is fine")
+    ap.add_argument("--expect-finding", action="append", default=[],
+                    metavar="CODE", help="require a finding with this code")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -121,9 +129,14 @@ def main():
                 sys.stderr.write("compare:   ... %d more %s\n" % (len(lst) - 5, what))
         if missing or extra:
             ok = False
-    if not truth:
+    if not truth and not args.allow_empty:
         sys.stderr.write("compare: the truth is empty\n")
         ok = False
+    codes = set(code for _, code in findings)
+    for code in args.expect_finding:
+        if code not in codes:
+            sys.stderr.write("compare: no %s finding\n" % code)
+            ok = False
     print("compare: %s" % ("match" if ok else "MISMATCH"))
     return 0 if ok else 1
 

@@ -268,6 +268,20 @@ qemu_capture() {
 	return 0
 }
 
+# x86_probe FUNC : where to put a kprobe on FUNC's entry in the guest
+# kernel.  With IBT (Debian 6.12) the function starts with endbr64 and the
+# fentry call (4 + 5 bytes); a probe at FUNC lands on the ftrace site at +4
+# and misses calls from interrupt context, so probe right after it, at +9,
+# where the argument registers are still untouched.  Read arguments as
+# %di %si %dx %cx %r8 %r9 so that both sites work.
+x86_probe() {
+	if grep -q '^CONFIG_X86_KERNEL_IBT=y' "$GUEST_ROOT"/boot/config-* 2>/dev/null; then
+		echo "$1+9"
+	else
+		echo "$1"
+	fi
+}
+
 # regs_args REGS_TXT NAME... : "--reg name=value ..." for iommutool, for the
 # named registers of regs.txt.
 regs_args() {

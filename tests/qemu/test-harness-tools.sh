@@ -118,5 +118,23 @@ check "compare: other IOMMU's records ignored" 1 \
 check "compare: failing command" 1 \
 	python3 "$here/compare.py" --iommu vtd --truth "$tmp/good.truth" -- false
 
+: >"$tmp/empty.truth"
+echo '{"type":"finding","severity":"info","code":"vtd.device.passthrough"}' >"$tmp/pt.jsonl"
+check "compare: empty truth is an error" 1 \
+	python3 "$here/compare.py" --iommu vtd --truth "$tmp/empty.truth" -- cat "$tmp/pt.jsonl"
+check "compare: empty truth allowed" 0 python3 "$here/compare.py" --iommu vtd \
+	--truth "$tmp/empty.truth" --allow-empty --expect-finding vtd.device.passthrough \
+	-- cat "$tmp/pt.jsonl"
+check "compare: expected finding missing" 1 python3 "$here/compare.py" --iommu vtd \
+	--truth "$tmp/good.truth" --expect-finding vtd.device.passthrough -- cat "$tmp/match.jsonl"
+check "compare: mapping where the truth has none" 1 python3 "$here/compare.py" \
+	--iommu vtd --truth "$tmp/empty.truth" --allow-empty -- cat "$tmp/match.jsonl"
+sed -n '1,/@@IOMMUTOOL-TRACE-BEGIN@@/p' "$tmp/good.log" >"$tmp/nomap.log"
+{ echo "# entries-in-buffer/entries-written: 1/1   #P:1"
+  kp swapper/0 iommutool_attach '(intel_iommu_attach_device+0x0/0x8c0) dom=0xa0 dev="0000:00:03.0"'
+  echo "@@IOMMUTOOL-TRACE-END@@"; } >>"$tmp/nomap.log"
+check "truth: no map events is an error" 1 python3 "$here/truth.py" "$tmp/nomap.log"
+check "truth: no map events allowed" 0 python3 "$here/truth.py" --allow-empty "$tmp/nomap.log"
+
 [ $fails -eq 0 ] || { echo "$fails failed"; exit 1; }
 echo "harness tools ok"

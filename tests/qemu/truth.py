@@ -2,7 +2,7 @@
 """Ground truth from a capture's serial log: the live IOVA -> physical 4 KiB
 pages of every device, as the kernel itself mapped them.
 
-  truth.py SERIAL_LOG [-o TRUTH] [--json | --runs]
+  truth.py SERIAL_LOG [-o TRUTH] [--json | --runs] [--allow-empty]
 
 The guest's /init prints the ftrace buffer between markers.  It holds
   * kprobe events (named by the per-IOMMU script, same fields everywhere):
@@ -50,7 +50,8 @@ MAX_PAGES_PER_CALL = 1 << 20
 
 
 class Truth:
-    def __init__(self):
+    def __init__(self, allow_empty=False):
+        self.allow_empty = allow_empty  # pass-through: no map events at all
         self.errors = []
         self.warnings = []
         self.domains = collections.defaultdict(dict)  # dom -> {iova: phys}
@@ -201,7 +202,10 @@ class Truth:
         for name, n in sorted(self.missed.items()):
             if n:
                 self.error("kprobe %s missed %d hits" % (name, n))
-        for need in ("iommutool_attach", "iommutool_map", "map"):
+        needed = ["iommutool_attach"]
+        if not self.allow_empty:
+            needed += ["iommutool_map", "map"]
+        for need in needed:
             if not self.events[need]:
                 self.error("no %s events in the trace" % need)
         if self.kp_map != self.tp_map:
@@ -245,9 +249,11 @@ def main():
     fmt.add_argument("--json", action="store_true", help="JSON Lines output")
     fmt.add_argument("--runs", action="store_true",
                      help="one line per contiguous run of pages")
+    ap.add_argument("--allow-empty", action="store_true",
+                    help="no map events is fine (every device in pass-through)")
     args = ap.parse_args()
 
-    t = Truth()
+    t = Truth(args.allow_empty)
     with open(args.serial_log, encoding="utf-8", errors="replace") as f:
         t.feed(f)
     t.check()

@@ -5,7 +5,8 @@
 # check `iommutool dump` against it page by page.
 #
 #   vtd.sh [--self-check] VARIANT
-#     VARIANT: legacy-strict | legacy-lazy | caching-mode | scalable
+#     VARIANT: legacy-strict | legacy-lazy | caching-mode | scalable |
+#              passthrough
 #     --self-check: check the harness only (truth against the reference
 #                   walker vtd_walk.py); iommutool is not needed
 #
@@ -30,10 +31,12 @@ case "$variant" in
 legacy-strict) dev_opts= ; kopts="intel_iommu=on,sm_off iommu.strict=1" ;;
 legacy-lazy) dev_opts= ; kopts="intel_iommu=on,sm_off iommu.strict=0" ;;
 caching-mode) dev_opts=",caching-mode=on,aw-bits=48"
-	kopts="intel_iommu=on,sm_off iommu.strict=0" ;;
+	# forcedac: 64-bit devices get IOVAs from the top of the 48-bit space
+	kopts="intel_iommu=on,sm_off iommu.strict=0 iommu.forcedac=1" ;;
 scalable) dev_opts=",x-scalable-mode=on,aw-bits=48"
 	kopts="intel_iommu=on,sm_on iommu.strict=1" ;;
-*) echo "usage: vtd.sh [--self-check] legacy-strict|legacy-lazy|caching-mode|scalable" >&2
+passthrough) dev_opts= ; kopts="intel_iommu=on,sm_off iommu=pt iommu.strict=1" ;;
+*) echo "usage: vtd.sh [--self-check] legacy-strict|legacy-lazy|caching-mode|scalable|passthrough" >&2
 	exit 2 ;;
 esac
 
@@ -67,16 +70,16 @@ EOF
 	rm -f "$conf"
 
 	# Per-domain truth: the map/unmap tracepoints carry no domain, so probe the
-	# driver's iommu_domain_ops/iommu_ops callbacks (Linux 6.1
-	# drivers/iommu/intel/iommu.c): map_pages(domain, iova, paddr, pgsize,
-	# pgcount, ...), unmap_pages(domain, iova, pgsize, pgcount, ...),
-	# attach_dev(domain, dev), domain_free(domain).  dev->kobj.name is the first
-	# word of struct device, hence +0(+0($arg2)).  Spaces become commas on the
+	# driver's callbacks (Linux 6.1 and 6.12 drivers/iommu/intel/iommu.c):
+	# map_pages(domain, iova, paddr, pgsize, pgcount, ...),
+	# unmap_pages(domain, iova, pgsize, pgcount, ...), attach_dev(domain,
+	# dev), domain_free(domain).  dev->kobj.name is the first word of
+	# struct device, hence +0(+0(%si)).  Spaces become commas on the
 	# command line.
-	KP="p:iommutool/iommutool_map,intel_iommu_map_pages,dom=\$arg1:x64,iova=\$arg2:x64,paddr=\$arg3:x64,pgsize=\$arg4:x64,pgcount=\$arg5:x64"
-	KP="$KP;p:iommutool/iommutool_unmap,intel_iommu_unmap_pages,dom=\$arg1:x64,iova=\$arg2:x64,pgsize=\$arg3:x64,pgcount=\$arg4:x64"
-	KP="$KP;p:iommutool/iommutool_attach,intel_iommu_attach_device,dom=\$arg1:x64,dev=+0(+0(\$arg2)):string"
-	KP="$KP;p:iommutool/iommutool_free,intel_iommu_domain_free,dom=\$arg1:x64"
+	KP="p:iommutool/iommutool_map,$(x86_probe intel_iommu_map_pages),dom=%di:x64,iova=%si:x64,paddr=%dx:x64,pgsize=%cx:x64,pgcount=%r8:x64"
+	KP="$KP;p:iommutool/iommutool_unmap,$(x86_probe intel_iommu_unmap_pages),dom=%di:x64,iova=%si:x64,pgsize=%dx:x64,pgcount=%cx:x64"
+	KP="$KP;p:iommutool/iommutool_attach,$(x86_probe intel_iommu_attach_device),dom=%di:x64,dev=+0(+0(%si)):string"
+	KP="$KP;p:iommutool/iommutool_free,$(x86_probe intel_iommu_domain_free),dom=%di:x64"
 
 	append="console=ttyS0 loglevel=${IOMMUTOOL_QEMU_LOGLEVEL:-4} panic=-1 mitigations=off ipv6.disable=1 $kopts"
 	append="$append trace_event=iommu:map,iommu:unmap trace_buf_size=16M kprobe_event=$KP"
@@ -100,6 +103,7 @@ EOF
 }
 
 out="$QEMU_CACHE/captures/vtd-$variant"
+[ "$QEMU_KERNEL_SERIES" = 6.1 ] || out="$out-$QEMU_KERNEL_SERIES"
 mkdir -p "$QEMU_CACHE/captures"
 # One run per variant at a time: parallel `make check`s share the cache.
 if command -v flock >/dev/null 2>&1; then
@@ -122,7 +126,11 @@ else
 fi
 sed 's/^/   /' "$out/timing.txt"
 
-python3 "$QEMU_LIB_DIR/truth.py" "$out/serial.log" -o "$out/truth.txt" ||
+# iommu=pt: every device is in the identity domain (context TT=2), nothing
+# is mapped, and the decoder must say pass-through instead of mapping.
+empty=
+[ "$variant" = passthrough ] && empty="--allow-empty --expect-finding vtd.device.passthrough"
+python3 "$QEMU_LIB_DIR/truth.py" ${empty:+--allow-empty} "$out/serial.log" -o "$out/truth.txt" ||
 	die "the kernel's trace is not a usable truth ($out/serial.log)"
 python3 "$QEMU_LIB_DIR/vtd_walk.py" "$out/dump.elf" "$out/regs.txt" -o "$out/walk.txt" \
 	2>"$out/walk.log" || { cat "$out/walk.log"; die "the reference walk failed"; }
@@ -134,6 +142,6 @@ echo "   reference walk agrees with the truth ($(wc -l <"$out/truth.txt") pages)
 [ $compare = yes ] || exit 0
 
 # shellcheck disable=SC2046
-python3 "$QEMU_LIB_DIR/compare.py" --iommu vtd --truth "$out/truth.txt" \
+python3 "$QEMU_LIB_DIR/compare.py" --iommu vtd --truth "$out/truth.txt" $empty \
 	-- "$IOMMUTOOL" dump --json --pages --iommu vtd $(regs_args "$out/regs.txt" rtaddr cap ecap) \
 	"$out/dump.elf"
