@@ -5,7 +5,7 @@
 # check `iommutool dump` against it page by page.
 #
 #   amd.sh [--self-check] VARIANT
-#     VARIANT: strict | lazy
+#     VARIANT: strict | lazy | passthrough
 #     --self-check: check the harness only (truth against the reference
 #                   walker amd_walk.py); iommutool is not needed
 #
@@ -34,7 +34,8 @@ variant=${1:-}
 case "$variant" in
 strict) kopts="iommu.strict=1" ;;
 lazy) kopts="iommu.strict=0" ;;
-*) echo "usage: amd.sh [--self-check] strict|lazy" >&2
+passthrough) kopts="iommu=pt iommu.strict=1" ;;
+*) echo "usage: amd.sh [--self-check] strict|lazy|passthrough" >&2
 	exit 2 ;;
 esac
 
@@ -74,12 +75,13 @@ EOF
 	# pgsize, pgcount, gather), amd_iommu_attach_device(domain, dev),
 	# amd_iommu_domain_free(domain).  They are only reached through the ops
 	# tables, so they are never inlined.  dev->kobj.name is the first word of
-	# struct device, hence +0(+0($arg2)).  Spaces become commas on the
-	# command line.
-	KP="p:iommutool/iommutool_map,amd_iommu_map_pages,dom=\$arg1:x64,iova=\$arg2:x64,paddr=\$arg3:x64,pgsize=\$arg4:x64,pgcount=\$arg5:x64"
-	KP="$KP;p:iommutool/iommutool_unmap,amd_iommu_unmap_pages,dom=\$arg1:x64,iova=\$arg2:x64,pgsize=\$arg3:x64,pgcount=\$arg4:x64"
-	KP="$KP;p:iommutool/iommutool_attach,amd_iommu_attach_device,dom=\$arg1:x64,dev=+0(+0(\$arg2)):string"
-	KP="$KP;p:iommutool/iommutool_free,amd_iommu_domain_free,dom=\$arg1:x64"
+	# struct device, hence +0(+0(%si)).  Arguments are read from registers so
+	# that x86_probe's +9 site (IBT kernels) works too.  Spaces become commas
+	# on the command line.
+	KP="p:iommutool/iommutool_map,$(x86_probe amd_iommu_map_pages),dom=%di:x64,iova=%si:x64,paddr=%dx:x64,pgsize=%cx:x64,pgcount=%r8:x64"
+	KP="$KP;p:iommutool/iommutool_unmap,$(x86_probe amd_iommu_unmap_pages),dom=%di:x64,iova=%si:x64,pgsize=%dx:x64,pgcount=%cx:x64"
+	KP="$KP;p:iommutool/iommutool_attach,$(x86_probe amd_iommu_attach_device),dom=%di:x64,dev=+0(+0(%si)):string"
+	KP="$KP;p:iommutool/iommutool_free,$(x86_probe amd_iommu_domain_free),dom=%di:x64"
 
 	append="console=ttyS0 loglevel=${IOMMUTOOL_QEMU_LOGLEVEL:-4} panic=-1 mitigations=off ipv6.disable=1 $kopts"
 	append="$append trace_event=iommu:map,iommu:unmap trace_buf_size=16M kprobe_event=$KP"
@@ -108,6 +110,7 @@ EOF
 }
 
 out="$QEMU_CACHE/captures/amd-$variant"
+[ "$QEMU_KERNEL_SERIES" = 6.1 ] || out="$out-$QEMU_KERNEL_SERIES"
 mkdir -p "$QEMU_CACHE/captures"
 # One run per variant at a time: parallel `make check`s share the cache.
 if command -v flock >/dev/null 2>&1; then
@@ -130,7 +133,11 @@ else
 fi
 sed 's/^/   /' "$out/timing.txt"
 
-python3 "$QEMU_LIB_DIR/truth.py" "$out/serial.log" -o "$out/truth.txt" ||
+# iommu=pt: every device is in the identity domain (Mode 0, IR=IW=1),
+# nothing is mapped, and the decoder must say pass-through instead.
+empty=
+[ "$variant" = passthrough ] && empty="--allow-empty --expect-finding amd.device.passthrough"
+python3 "$QEMU_LIB_DIR/truth.py" ${empty:+--allow-empty} "$out/serial.log" -o "$out/truth.txt" ||
 	die "the kernel's trace is not a usable truth ($out/serial.log)"
 python3 "$QEMU_LIB_DIR/amd_walk.py" "$out/dump.elf" "$out/regs.txt" -o "$out/walk.txt" \
 	2>"$out/walk.log" || { cat "$out/walk.log"; die "the reference walk failed"; }
@@ -142,6 +149,6 @@ echo "   reference walk agrees with the truth ($(wc -l <"$out/truth.txt") pages)
 [ $compare = yes ] || exit 0
 
 # shellcheck disable=SC2046
-python3 "$QEMU_LIB_DIR/compare.py" --iommu amd --truth "$out/truth.txt" \
+python3 "$QEMU_LIB_DIR/compare.py" --iommu amd --truth "$out/truth.txt" $empty \
 	-- "$IOMMUTOOL" dump --json --pages --iommu amd $(regs_args "$out/regs.txt" dtbase efr) \
 	"$out/dump.elf"
