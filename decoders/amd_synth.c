@@ -50,6 +50,8 @@ struct synth {
 	struct synth_domain *domains;
 	size_t nr_domains;
 	uint64_t efr;
+	bool intremap;  /* some device remaps interrupts: Linux then sets IV
+			 * (with an empty table) in every other entry too */
 };
 
 /* ---- spec helpers ---- */
@@ -535,6 +537,8 @@ static int parse_device(struct synth *s, struct json_object *o, size_t idx,
 	}
 	if (intremap && (rc = build_intremap(s, sd)) < 0)
 		return rc;
+	if (!intremap && s->intremap && strcmp(translation, "invalid") != 0)
+		amd_dte_set(sd->dte, 128, 128, 1);             /* IV, no table */
 
 	memset(&idev, 0, sizeof(idev));
 	idev.id = sd->dev.id;
@@ -566,10 +570,13 @@ static int build_devtab(struct synth *s, struct synth_device *devs, size_t nr,
 	}
 	entries = pages * 4096 / AMD_DTE_SIZE;
 	/* Linux init_device_table_dma: every ID valid, translation on, no
-	 * permission */
+	 * permission; with interrupt remapping also IV with no table */
 	if (blocked_unused)
-		for (uint64_t i = 0; i < entries; i++)
+		for (uint64_t i = 0; i < entries; i++) {
 			write_u64(s, base + i * AMD_DTE_SIZE, AMD_BIT(0) | AMD_BIT(1));
+			if (s->intremap)
+				write_u64(s, base + i * AMD_DTE_SIZE + 16, AMD_BIT(0));
+		}
 	for (size_t i = 0; i < nr; i++)
 		for (unsigned q = 0; q < AMD_DTE_QWORDS; q++)
 			write_u64(s, base + devs[i].dev.id * AMD_DTE_SIZE + q * 8,
@@ -622,6 +629,13 @@ int amd_synth(const struct json_object *spec_c, struct arena *arena,
 	if ((rc = image_unit_set_reg(unit, "efr", s.efr, err)) < 0)
 		return rc;
 
+	for (size_t i = 0; i < nr_devices; i++) {
+		struct json_object *o = json_object_array_get_idx(devices, i), *v;
+
+		if (o && json_object_object_get_ex(o, "intremap", &v) &&
+		    json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v))
+			s.intremap = true;
+	}
 	s.domains = calloc(nr_domains ? nr_domains : 1, sizeof(*s.domains));
 	devs = calloc(nr_devices ? nr_devices : 1, sizeof(*devs));
 	if (!s.domains || !devs) {
