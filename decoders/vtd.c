@@ -5,10 +5,9 @@
  * walked by the dump layer.
  *
  * Requests without PASID in scalable mode use the PASID entry at RID_PASID;
- * that attachment carries pasid = PASID_NONE (its path names the slot).
- * A PASID filter selects PASID table slots, so `--pasid 0` also selects the
- * RID_PASID entry when RID_PASID is 0; PASID_NONE selects requests without
- * PASID only. */
+ * that attachment carries pasid = PASID_NONE (its path names the slot), so
+ * a PASID filter of N selects the PASID-N entry and a filter of PASID_NONE
+ * the entries for requests without PASID (legacy contexts, RID_PASID). */
 #include "decoders/vtd.h"
 
 #include <elf.h>
@@ -48,7 +47,7 @@ struct vtd_walk {
 /* A scalable-mode context entry while its PASID structures are walked. */
 struct vtd_sm_ctx {
 	struct dev_ref dev;
-	char path[ATTACH_PATH_LEN]; /* root[0xbb]/sm-ctx[0xdf] */
+	char path[32];              /* root[0xbb]/sm-ctx[0xdf] */
 	uint64_t dirptr;
 	uint64_t dir_entries;
 	uint32_t rid_pasid;
@@ -114,18 +113,14 @@ static void vtd_attach(struct vtd_walk *w, const struct attach *a)
 
 static bool want_dev(const struct vtd_walk *w, const struct dev_ref *d)
 {
-	const struct dump_filter *f = w->ctx->filter;
-
-	if (!f || !f->devices || !f->nr_devices)
-		return true;
-	return dump_filter_device(f, d);
+	return dump_filter_device(w->ctx->filter, d);
 }
 
 static bool want_bus(const struct vtd_walk *w, unsigned bus)
 {
 	const struct dump_filter *f = w->ctx->filter;
 
-	if (!f || !f->devices || !f->nr_devices)
+	if (!f || !f->nr_devices)
 		return true;
 	for (unsigned devfn = 0; devfn < 256; devfn++) {
 		struct dev_ref d = {
@@ -139,16 +134,15 @@ static bool want_bus(const struct vtd_walk *w, unsigned bus)
 }
 
 /* @slot: the PASID table slot, or PASID_NONE for legacy contexts.
- * @without: the slot serves requests without PASID (legacy, RID_PASID). */
+ * @without: the slot serves requests without PASID (legacy, RID_PASID),
+ * reported with pasid PASID_NONE, so only a PASID_NONE filter selects it. */
 static bool want_pasid(const struct vtd_walk *w, int64_t slot, bool without)
 {
 	const struct dump_filter *f = w->ctx->filter;
 
 	if (!f || !f->pasid_set)
 		return true;
-	if (f->pasid == PASID_NONE)
-		return without;
-	return slot == f->pasid;
+	return without ? f->pasid == PASID_NONE : slot == f->pasid;
 }
 
 static struct dev_ref vtd_dev(const struct vtd_walk *w, unsigned bus,

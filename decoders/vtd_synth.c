@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,19 @@ struct synth {
 };
 
 /* ---- spec helpers ---- */
+
+/* Spec element paths ("devices[2].pasids[0].domain"); long ones are cut. */
+static void path_fmt(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void path_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
 
 static struct json_object *member(const struct json_object *obj, const char *key)
 {
@@ -320,17 +334,17 @@ static int synth_mapping(struct synth *s, struct synth_domain *d,
 	if ((rc = need_type(s, m, json_type_object, path, "an object")) < 0 ||
 	    (rc = check_members(s, m, path, members)) < 0)
 		return rc;
-	snprintf(p, sizeof(p), "%s.iova", path);
+	path_fmt(p, sizeof(p), "%s.iova", path);
 	if ((rc = spec_u64(s, member(m, "iova"), p, &iova)) < 0)
 		return rc;
-	snprintf(p, sizeof(p), "%s.phys", path);
+	path_fmt(p, sizeof(p), "%s.phys", path);
 	if ((rc = spec_u64(s, member(m, "phys"), p, &phys)) < 0)
 		return rc;
-	snprintf(p, sizeof(p), "%s.size", path);
+	path_fmt(p, sizeof(p), "%s.size", path);
 	if ((rc = spec_u64(s, member(m, "size"), p, &size)) < 0)
 		return rc;
 	if (member(m, "perm")) {
-		snprintf(p, sizeof(p), "%s.perm", path);
+		path_fmt(p, sizeof(p), "%s.perm", path);
 		if ((which = spec_enum(s, member(m, "perm"), p, perm_names)) < 0)
 			return which;
 		perm = which == 0 ? PERM_R : which == 1 ? PERM_W : PERM_R | PERM_W;
@@ -377,7 +391,7 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
 	    (rc = check_members(s, obj, path, members)) < 0)
 		return rc;
-	snprintf(p, sizeof(p), "%s.id", path);
+	path_fmt(p, sizeof(p), "%s.id", path);
 	if ((rc = spec_u64_max(s, member(obj, "id"), p, 0xffff, &id)) < 0 ||
 	    (rc = check_did(s, id, p)) < 0)
 		return rc;
@@ -386,12 +400,12 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 			       p, id);
 	d->id = (uint32_t)id;
 	if ((v = member(obj, "format"))) {
-		snprintf(p, sizeof(p), "%s.format", path);
+		path_fmt(p, sizeof(p), "%s.format", path);
 		if ((rc = spec_enum(s, v, p, format_names)) < 0)
 			return rc;
 		d->first_level = rc == 1;
 	}
-	snprintf(p, sizeof(p), "%s.format", path);
+	path_fmt(p, sizeof(p), "%s.format", path);
 	if (d->first_level && !s->scalable)
 		return err_set(s->err, -EINVAL, "%s: first-level needs scalable mode", p);
 	if (d->first_level && !vtd_ecap_FLTS(s->ecap))
@@ -400,7 +414,7 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 		return err_set(s->err, -EINVAL, "%s: second-level needs ECAP.SLTS", p);
 
 	levels = d->first_level ? 4 : (uint64_t)(max_sagaw(s) + 2);
-	snprintf(p, sizeof(p), "%s.levels", path);
+	path_fmt(p, sizeof(p), "%s.levels", path);
 	if ((v = member(obj, "levels")) && (rc = spec_u64(s, v, p, &levels)) < 0)
 		return rc;
 	if (d->first_level) {
@@ -422,17 +436,17 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	flags = d->first_level ? vtd_fl_flags(s->cap, false)
 			       : vtd_sl_flags(s->cap, s->ecap, false);
 	if ((v = member(obj, "page-sizes"))) {
-		snprintf(p, sizeof(p), "%s.page-sizes", path);
+		path_fmt(p, sizeof(p), "%s.page-sizes", path);
 		if ((rc = need_type(s, v, json_type_array, p, "an array")) < 0)
 			return rc;
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			snprintf(p, sizeof(p), "%s.page-sizes[%zu]", path, i);
+			path_fmt(p, sizeof(p), "%s.page-sizes[%zu]", path, i);
 			if ((rc = spec_enum(s, json_object_array_get_idx(v, i), p,
 					    pgsize_names)) < 0)
 				return rc;
 			sizes |= 1u << rc;
 		}
-		snprintf(p, sizeof(p), "%s.page-sizes", path);
+		path_fmt(p, sizeof(p), "%s.page-sizes", path);
 		if (!(sizes & 1))
 			return err_set(s->err, -EINVAL, "%s: 4K is required", p);
 		if (d->first_level) {
@@ -468,11 +482,11 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 		return err_set(s->err, rc, "%s: %s", path, perr.msg);
 
 	if ((v = member(obj, "mappings"))) {
-		snprintf(p, sizeof(p), "%s.mappings", path);
+		path_fmt(p, sizeof(p), "%s.mappings", path);
 		if ((rc = need_type(s, v, json_type_array, p, "an array")) < 0)
 			return rc;
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			snprintf(p, sizeof(p), "%s.mappings[%zu]", path, i);
+			path_fmt(p, sizeof(p), "%s.mappings[%zu]", path, i);
 			if ((rc = synth_mapping(s, d, json_object_array_get_idx(v, i),
 						p)) < 0)
 				return rc;
@@ -499,7 +513,7 @@ static int synth_domains(struct synth *s, const struct json_object *spec)
 	if (!s->domains)
 		return err_set(s->err, -ENOMEM, "domains: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "domains[%zu]", i);
+		path_fmt(p, sizeof(p), "domains[%zu]", i);
 		if ((rc = synth_domain(s, json_object_array_get_idx(arr, i),
 				       &s->domains[i], p)) < 0)
 			return rc;
@@ -604,20 +618,20 @@ static int parse_pasid(struct synth *s, const struct json_object *obj,
 	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
 	    (rc = check_members(s, obj, path, members)) < 0)
 		return rc;
-	snprintf(p, sizeof(p), "%s.pasid", path);
+	path_fmt(p, sizeof(p), "%s.pasid", path);
 	if ((rc = spec_u64_max(s, member(obj, "pasid"), p, max, &pasid)) < 0)
 		return rc;
 	sp->pasid = (uint32_t)pasid;
 	sp->dom = NULL;
 	if ((v = member(obj, "domain"))) {
-		snprintf(p, sizeof(p), "%s.domain", path);
+		path_fmt(p, sizeof(p), "%s.domain", path);
 		if ((rc = spec_u64_max(s, v, p, 0xffff, &did)) < 0)
 			return rc;
 		sp->dom = find_domain(s, did);
 	}
 	sp->did = (uint32_t)did;
 	if ((v = member(obj, "pgtt"))) {
-		snprintf(p, sizeof(p), "%s.pgtt", path);
+		path_fmt(p, sizeof(p), "%s.pgtt", path);
 		if ((rc = spec_enum(s, v, p, pgtt_names)) < 0)
 			return rc;
 		sp->pgtt = (enum vtd_pgtt)(rc + 1);
@@ -625,7 +639,7 @@ static int parse_pasid(struct synth *s, const struct json_object *obj,
 		sp->pgtt = sp->dom && sp->dom->first_level ? VTD_PGTT_FL_ONLY
 							   : VTD_PGTT_SL_ONLY;
 	}
-	snprintf(p, sizeof(p), "%s.domain", path);
+	path_fmt(p, sizeof(p), "%s.domain", path);
 	if (sp->pgtt == VTD_PGTT_PT) {
 		if (!vtd_ecap_PT(s->ecap))
 			return err_set(s->err, -EINVAL,
@@ -698,7 +712,7 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
 	    (rc = check_members(s, obj, path, members)) < 0)
 		return rc;
-	snprintf(p, sizeof(p), "%s.bdf", path);
+	path_fmt(p, sizeof(p), "%s.bdf", path);
 	v = member(obj, "bdf");
 	if ((rc = need_type(s, v, json_type_string, p, "a BDF string")) < 0)
 		return rc;
@@ -722,7 +736,7 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 	idev.segment = dev.segment;
 	idev.pci = true;
 	if ((v = member(obj, "name"))) {
-		snprintf(p, sizeof(p), "%s.name", path);
+		path_fmt(p, sizeof(p), "%s.name", path);
 		if ((rc = need_type(s, v, json_type_string, p, "a string")) < 0)
 			return rc;
 		if (strlen(json_object_get_string(v)) >= sizeof(idev.name))
@@ -731,17 +745,17 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 		snprintf(idev.name, sizeof(idev.name), "%s", json_object_get_string(v));
 	}
 	if ((v = member(obj, "translation"))) {
-		snprintf(p, sizeof(p), "%s.translation", path);
+		path_fmt(p, sizeof(p), "%s.translation", path);
 		if ((rc = spec_enum(s, v, p, translation_names)) < 0)
 			return rc;
 		tr = (enum synth_translation)rc;
 	}
-	snprintf(p, sizeof(p), "%s.translation", path);
+	path_fmt(p, sizeof(p), "%s.translation", path);
 	if (tr == TR_DEVICE_TLB && !vtd_ecap_DT(s->ecap))
 		return err_set(s->err, -EINVAL, "%s: device-tlb needs ECAP.DT", p);
 	if (tr == TR_PASSTHROUGH && !vtd_ecap_PT(s->ecap))
 		return err_set(s->err, -EINVAL, "%s: passthrough needs ECAP.PT", p);
-	snprintf(p, sizeof(p), "%s.domain", path);
+	path_fmt(p, sizeof(p), "%s.domain", path);
 	if ((v = member(obj, "domain"))) {
 		if ((rc = spec_u64_max(s, v, p, 0xffff, &did)) < 0 ||
 		    (rc = check_did(s, did, p)) < 0)
@@ -755,7 +769,7 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 	if (!s->scalable && dom && dom->first_level)
 		return err_set(s->err, -EINVAL, "%s: first-level domain in legacy mode", p);
 	if ((v = member(obj, "rid-pasid"))) {
-		snprintf(p, sizeof(p), "%s.rid-pasid", path);
+		path_fmt(p, sizeof(p), "%s.rid-pasid", path);
 		if (!s->scalable)
 			return err_set(s->err, -EINVAL, "%s: scalable mode only", p);
 		if ((rc = spec_u64_max(s, v, p, VTD_PASID_MAX - 1, &rid_pasid)) < 0)
@@ -764,7 +778,7 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 			return err_set(s->err, -EINVAL, "%s: non-zero needs ECAP.RPS", p);
 	}
 	if ((pasids = member(obj, "pasids"))) {
-		snprintf(p, sizeof(p), "%s.pasids", path);
+		path_fmt(p, sizeof(p), "%s.pasids", path);
 		if (!s->scalable)
 			return err_set(s->err, -EINVAL, "%s: scalable mode only", p);
 		if (!vtd_ecap_PASID(s->ecap))
@@ -785,7 +799,7 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 	sps[0].pgtt = tr == TR_PASSTHROUGH ? VTD_PGTT_PT
 		      : dom && dom->first_level ? VTD_PGTT_FL_ONLY : VTD_PGTT_SL_ONLY;
 	for (size_t i = 0; i < nr_sps; i++) {
-		snprintf(p, sizeof(p), "%s.pasids[%zu]", path, i);
+		path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
 		if ((rc = parse_pasid(s, json_object_array_get_idx(pasids, i), p,
 				      &sps[i + 1])) < 0)
 			goto out;
@@ -833,9 +847,9 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 			goto out;
 		for (size_t i = tr == TR_BLOCKED ? 1 : 0; i <= nr_sps; i++) {
 			if (i)
-				snprintf(p, sizeof(p), "%s.pasids[%zu]", path, i - 1);
+				path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i - 1);
 			else
-				snprintf(p, sizeof(p), "%s", path);
+				path_fmt(p, sizeof(p), "%s", path);
 			if ((rc = write_pasid_entry(s, dir, &sps[i], p)) < 0)
 				goto out;
 		}
@@ -867,7 +881,7 @@ static int synth_devices(struct synth *s, const struct json_object *spec,
 	if (!s->devs)
 		return err_set(s->err, -ENOMEM, "devices: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		snprintf(p, sizeof(p), "devices[%zu]", i);
+		path_fmt(p, sizeof(p), "devices[%zu]", i);
 		if ((rc = synth_device(s, json_object_array_get_idx(arr, i), p,
 				       unit)) < 0)
 			return rc;
