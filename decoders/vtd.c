@@ -240,7 +240,7 @@ static bool vtd_sl_cfg(struct vtd_walk *w, unsigned aw, bool slee,
 	if (pt_cfg_init(cfg, &pt_fmt_vtd_ss, vtd_agaw_levels(aw),
 			vtd_agaw_width(aw), w->oas, VTD_PAGE_SHIFT,
 			vtd_sl_flags(w->cap, w->ecap, slee), &err) < 0) {
-		vtd_report(w, VTD_F_PT_CONFIG, addr, path, dev, pasid,
+		vtd_report(w, VTD_F_WALK_CONFIG, addr, path, dev, pasid,
 			   "second-level table with AW %u: %s", aw, err.msg);
 		return false;
 	}
@@ -268,7 +268,7 @@ static bool vtd_fl_cfg(struct vtd_walk *w, uint64_t qw2, struct pt_cfg *cfg,
 	if (pt_cfg_init(cfg, &pt_fmt_x86_64, 4 + flpm, 48 + 9 * flpm, w->oas,
 			VTD_PAGE_SHIFT, vtd_fl_flags(w->cap, qw2 & VTD_PE2_NXE),
 			&err) < 0) {
-		vtd_report(w, VTD_F_PT_CONFIG, addr, path, dev, pasid,
+		vtd_report(w, VTD_F_WALK_CONFIG, addr, path, dev, pasid,
 			   "first-level table with FLPM %u: %s", flpm, err.msg);
 		return false;
 	}

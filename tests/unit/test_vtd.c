@@ -307,7 +307,7 @@ static const struct scenario scenarios[] = {
 	{ "vtd.pasid.feature-unsupported", "ere without ers", sc_pe_feature_unsupported },
 	{ "vtd.pasid.slptptr-outside", "slptptr outside", sc_pe_slptptr_outside },
 	{ "vtd.pasid.flptptr-outside", "flptptr outside", sc_pe_flptptr_outside },
-	{ "vtd.pt-config", "12-bit haw", sc_pt_config },
+	{ "vtd.walk.config", "12-bit haw", sc_pt_config },
 	{ "vtd.limit.tables", "max_tables 1", sc_limit_tables },
 };
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
