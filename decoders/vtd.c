@@ -884,14 +884,23 @@ static int vtd_decode(struct decode_ctx *ctx, struct errbuf *err)
 				   "scalable mode but ECAP.SMTS is 0");
 		break;
 	}
+	/* without the root table nothing can be decoded: an input error */
 	w->seen_tables[w->nr_seen_tables++] = rta;
-	if (vtd_read(w, rta, w->root, VTD_PAGE_SIZE, VTD_F_RTADDR_OUTSIDE,
-		     "rtaddr", NULL, PASID_NONE, "root table") < 0)
+	w->pages_left--;
+	if (!physmem_present(ctx->mem, rta, VTD_PAGE_SIZE)) {
+		rc = err_set(err, -ENOENT,
+			     "vtd unit %u: root table at 0x%" PRIx64 " (rtaddr 0x%" PRIx64
+			     ") is outside the dump", ctx->unit->index, rta, rtaddr);
 		goto out;
+	}
+	if ((rc = physmem_read(ctx->mem, rta, w->root, VTD_PAGE_SIZE, err)) < 0) {
+		err_prefix(err, rc, "vtd unit %u: root table", ctx->unit->index);
+		goto out;
+	}
 	for (unsigned bus = 0; bus < VTD_ROOT_ENTRIES && !w->stop; bus++)
 		vtd_root_entry(w, bus, ttm == VTD_TTM_SCALABLE);
 out:
-	if (w->stop < 0)
+	if (!rc && w->stop < 0)
 		rc = err_set(err, w->stop, "vtd unit %u: decoding stopped: %s",
 			     ctx->unit->index, strerror(-w->stop));
 	free(w);

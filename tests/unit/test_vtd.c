@@ -78,11 +78,6 @@ static void sc_rtaddr_reserved(struct fx *f)
 	base_legacy(f, FX_CAP_QEMU48, FX_ECAP_QEMU);
 	fx_set_reg(f, "rtaddr", f->root | 0x4);
 }
-static void sc_rtaddr_outside(struct fx *f)
-{
-	base_legacy(f, FX_CAP_QEMU48, FX_ECAP_QEMU);
-	fx_set_reg(f, "rtaddr", FX_OUTSIDE);
-}
 static void sc_ttm_reserved(struct fx *f)
 {
 	base_legacy(f, FX_CAP_QEMU48, FX_ECAP_QEMU);
@@ -276,7 +271,6 @@ static void sc_limit_tables(struct fx *f)
 static const struct scenario scenarios[] = {
 	{ "vtd.regs.assumed", "no cap/ecap", sc_regs_assumed },
 	{ "vtd.rtaddr.reserved", "rtaddr bit 2", sc_rtaddr_reserved },
-	{ "vtd.rtaddr.outside", "root outside", sc_rtaddr_outside },
 	{ "vtd.rtaddr.ttm-reserved", "ttm 10b", sc_ttm_reserved },
 	{ "vtd.rtaddr.ttm-abort", "ttm 11b", sc_ttm_abort },
 	{ "vtd.rtaddr.ttm-unsupported", "ttm 11b without ADMS", sc_ttm_unsupported },
@@ -626,6 +620,19 @@ static void test_missing_rtaddr_is_an_error(void **state)
 	fx_release(&f);
 }
 
+static void test_root_outside_is_an_error(void **state)
+{
+	struct fx f;
+
+	base_legacy(&f, FX_CAP_QEMU48, FX_ECAP_QEMU);
+	fx_set_reg(&f, "rtaddr", FX_OUTSIDE | 1ull << 10);
+	assert_int_equal(fx_decode(&f), -ENOENT);
+	assert_string_equal(f.err.msg, "vtd unit 0: root table at 0x40000000 "
+			    "(rtaddr 0x40000400) is outside the dump");
+	assert_int_equal(f.nr_att, 0);
+	fx_release(&f);
+}
+
 /* One info finding when registers are missing, and the permissive
  * defaults still decode everything. */
 static void test_assumed_registers(void **state)
@@ -819,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_scalable_needs_smts),
 		cmocka_unit_test(test_abort_mode_blocks_listed_devices),
 		cmocka_unit_test(test_missing_rtaddr_is_an_error),
+		cmocka_unit_test(test_root_outside_is_an_error),
 		cmocka_unit_test(test_assumed_registers),
 		cmocka_unit_test(test_context_table_is_root_table),
 		cmocka_unit_test(test_pasid_dir_points_at_itself),
