@@ -48,6 +48,7 @@ struct vtd_walk {
 struct vtd_sm_ctx {
 	struct dev_ref dev;
 	char path[32];              /* root[0xbb]/sm-ctx[0xdf] */
+	uint64_t entry_pa;          /* of the context entry */
 	uint64_t dirptr;
 	uint64_t dir_entries;
 	uint32_t rid_pasid;
@@ -155,10 +156,11 @@ static struct dev_ref vtd_dev(const struct vtd_walk *w, unsigned bus,
 	return d;
 }
 
-/* Reads one table (or a page of one) for the context layer.  Returns 0, or
- * -1 after reporting @outside (or the exhausted budget). */
+/* Reads one table (or a page of one) that the entry at @entry_pa points
+ * to.  Returns 0, or -1 after reporting @outside (or the exhausted
+ * budget) against that entry. */
 static int vtd_read(struct vtd_walk *w, uint64_t pa, void *buf, size_t len,
-		    enum vtd_finding_id outside, const char *path,
+		    uint64_t entry_pa, enum vtd_finding_id outside, const char *path,
 		    const struct dev_ref *dev, int64_t pasid, const char *what)
 {
 	struct errbuf err;
@@ -166,7 +168,7 @@ static int vtd_read(struct vtd_walk *w, uint64_t pa, void *buf, size_t len,
 	if (w->stop)
 		return -1;
 	if (w->pages_left == 0) {
-		vtd_report(w, VTD_F_LIMIT_TABLES, pa, path, dev, pasid,
+		vtd_report(w, VTD_F_LIMIT_TABLES, entry_pa, path, dev, pasid,
 			   "table page limit reached before the %s at 0x%" PRIx64,
 			   what, pa);
 		if (!w->stop)
@@ -175,12 +177,12 @@ static int vtd_read(struct vtd_walk *w, uint64_t pa, void *buf, size_t len,
 	}
 	w->pages_left--;
 	if (!physmem_present(w->ctx->mem, pa, len)) {
-		vtd_report(w, outside, pa, path, dev, pasid,
+		vtd_report(w, outside, entry_pa, path, dev, pasid,
 			   "%s at 0x%" PRIx64 " is outside the dump", what, pa);
 		return -1;
 	}
 	if (physmem_read(w->ctx->mem, pa, buf, len, &err) < 0) {
-		vtd_report(w, outside, pa, path, dev, pasid,
+		vtd_report(w, outside, entry_pa, path, dev, pasid,
 			   "cannot read the %s: %s", what, err.msg);
 		return -1;
 	}
@@ -526,6 +528,7 @@ static void vtd_pasid_table(struct vtd_walk *w, struct vtd_sm_ctx *c,
 	snprintf(path, sizeof(path), "%s/pasid-dir[0x%" PRIx64 "]", c->path,
 		 dir_index);
 	if (vtd_read(w, table_pa, w->pasid_table, VTD_PAGE_SIZE,
+		     c->dirptr + dir_index * VTD_PASID_DIR_ENTRY_SIZE,
 		     VTD_F_PDE_TABLE_OUTSIDE, path, &c->dev, PASID_NONE,
 		     "PASID table") < 0)
 		return;
@@ -571,7 +574,7 @@ static void vtd_pasid_dir(struct vtd_walk *w, struct vtd_sm_ctx *c,
 	     page++) {
 		uint64_t page_pa = c->dirptr + page * VTD_PAGE_SIZE;
 
-		if (vtd_read(w, page_pa, w->dir_page, VTD_PAGE_SIZE,
+		if (vtd_read(w, page_pa, w->dir_page, VTD_PAGE_SIZE, c->entry_pa,
 			     VTD_F_CTX_PASIDDIR_OUTSIDE, c->path, &c->dev,
 			     PASID_NONE, "PASID directory page") < 0)
 			continue;
@@ -632,6 +635,7 @@ static void vtd_sm_context(struct vtd_walk *w, unsigned bus, unsigned devfn,
 
 	memset(&c, 0, sizeof(c));
 	c.dev = vtd_dev(w, bus, devfn);
+	c.entry_pa = pa;
 	if (!(e[0] & VTD_SM_CTX_LO_P) || !want_dev(w, &c.dev))
 		return;
 	snprintf(c.path, sizeof(c.path), "root[0x%02x]/sm-ctx[0x%02x]", bus, devfn);
@@ -728,7 +732,8 @@ static void vtd_context_table(struct vtd_walk *w, unsigned bus, uint64_t ctp,
 	}
 	if (w->nr_seen_tables < sizeof(w->seen_tables) / sizeof(w->seen_tables[0]))
 		w->seen_tables[w->nr_seen_tables++] = ctp;
-	if (vtd_read(w, ctp, w->ctx_table, VTD_PAGE_SIZE, VTD_F_ROOT_CTP_OUTSIDE,
+	if (vtd_read(w, ctp, w->ctx_table, VTD_PAGE_SIZE, entry_pa,
+		     VTD_F_ROOT_CTP_OUTSIDE,
 		     path, NULL, PASID_NONE, "context table") < 0)
 		return;
 	for (unsigned i = 0; i < nr && !w->stop; i++) {
@@ -854,10 +859,25 @@ static int vtd_decode(struct decode_ctx *ctx, struct errbuf *err)
 	w->segment = ctx->unit->segment;
 	w->pages_left = ctx->limits.max_tables ? ctx->limits.max_tables
 					       : PT_DEFAULT_MAX_TABLES;
-	vtd_load_regs(w);
-
 	rta = rtaddr & VTD_PAGE_MASK;
 	ttm = (unsigned)vtd_rtaddr_TTM(rtaddr);
+	/* without the root table nothing can be decoded: an input error,
+	 * reported before any finding */
+	w->seen_tables[w->nr_seen_tables++] = rta;
+	w->pages_left--;
+	if (ttm == VTD_TTM_LEGACY || ttm == VTD_TTM_SCALABLE) {
+		if (!physmem_present(ctx->mem, rta, VTD_PAGE_SIZE)) {
+			rc = err_set(err, -ENOENT,
+				     "vtd unit %u: root table at 0x%" PRIx64 " (rtaddr 0x%" PRIx64
+				     ") is outside the dump", ctx->unit->index, rta, rtaddr);
+			goto out;
+		}
+		if ((rc = physmem_read(ctx->mem, rta, w->root, VTD_PAGE_SIZE, err)) < 0) {
+			err_prefix(err, rc, "vtd unit %u: root table", ctx->unit->index);
+			goto out;
+		}
+	}
+	vtd_load_regs(w);
 	rsvd = rtaddr & (VTD_RTADDR_RSVD | (w->haw_rsvd & VTD_PAGE_MASK));
 	if (rsvd)
 		vtd_report(w, VTD_F_RTADDR_RESERVED, 0, "rtaddr", NULL, PASID_NONE,
@@ -883,19 +903,6 @@ static int vtd_decode(struct decode_ctx *ctx, struct errbuf *err)
 				   PASID_NONE,
 				   "scalable mode but ECAP.SMTS is 0");
 		break;
-	}
-	/* without the root table nothing can be decoded: an input error */
-	w->seen_tables[w->nr_seen_tables++] = rta;
-	w->pages_left--;
-	if (!physmem_present(ctx->mem, rta, VTD_PAGE_SIZE)) {
-		rc = err_set(err, -ENOENT,
-			     "vtd unit %u: root table at 0x%" PRIx64 " (rtaddr 0x%" PRIx64
-			     ") is outside the dump", ctx->unit->index, rta, rtaddr);
-		goto out;
-	}
-	if ((rc = physmem_read(ctx->mem, rta, w->root, VTD_PAGE_SIZE, err)) < 0) {
-		err_prefix(err, rc, "vtd unit %u: root table", ctx->unit->index);
-		goto out;
 	}
 	for (unsigned bus = 0; bus < VTD_ROOT_ENTRIES && !w->stop; bus++)
 		vtd_root_entry(w, bus, ttm == VTD_TTM_SCALABLE);

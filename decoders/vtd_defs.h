@@ -32,13 +32,13 @@ static inline uint64_t vtd_bits(uint64_t v, unsigned hi, unsigned lo)
 /* How a register field's value reads (vtd_regs.def, `dump --regs`). */
 enum vtd_reg_decode {
 	VTD_DEC_FLAG,   /* 1 = supported */
-	VTD_DEC_RAW,    /* plain number */
+	VTD_DEC_RAW,    /* plain number, in decimal */
 	VTD_DEC_ND,     /* 2^(4 + 2*ND) domains */
 	VTD_DEC_SAGAW,  /* bit n: 30+9n-bit, n+2-level tables */
 	VTD_DEC_WIDTH,  /* value + 1 bits (MGAW, PSS) */
 	VTD_DEC_OFF16,  /* register offset in 16-byte units */
 	VTD_DEC_SLLPS,  /* bit 0: 2 MiB, 1: 1 GiB, 2: 512 GiB, 3: 1 TiB */
-	VTD_DEC_COUNT1, /* value + 1 */
+	VTD_DEC_COUNT1, /* value + 1 of the meaning ("1 fault-recording registers") */
 	VTD_DEC_MAMV,   /* 2^value pages */
 	VTD_DEC_TTM,    /* RTADDR.TTM */
 	VTD_DEC_ADDR,   /* 4 KiB-aligned address field */

@@ -54,7 +54,8 @@ const char *vtd_reg_meaning(const struct vtd_reg_row *row, uint64_t value,
 		snprintf(buf, len, "%s%s", value ? "" : "no ", row->text);
 		return buf;
 	case VTD_DEC_RAW:
-		return NULL;
+		snprintf(buf, len, "%" PRIu64, value);
+		return buf;
 	case VTD_DEC_ND:
 		if (value > 6)
 			snprintf(buf, len, "reserved");
@@ -73,7 +74,7 @@ const char *vtd_reg_meaning(const struct vtd_reg_row *row, uint64_t value,
 	case VTD_DEC_SLLPS:
 		return bit_list(value, sllps, 4, "4 KiB only", buf, len);
 	case VTD_DEC_COUNT1:
-		snprintf(buf, len, "%" PRIu64, value + 1);
+		snprintf(buf, len, "%" PRIu64 " %s", value + 1, row->text);
 		return buf;
 	case VTD_DEC_MAMV:
 		snprintf(buf, len, "2^%" PRIu64 " pages", value);
