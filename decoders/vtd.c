@@ -562,7 +562,7 @@ static void vtd_pasid_dir(struct vtd_walk *w, struct vtd_sm_ctx *c,
 {
 	const uint64_t per_page = VTD_PAGE_SIZE / VTD_PASID_DIR_ENTRY_SIZE;
 	struct vtd_pde_ref *refs;
-	size_t nr = 0;
+	size_t nr = 0, aliases = 0, first_alias = 0;
 	char path[ATTACH_PATH_LEN + 24];
 
 	refs = calloc((size_t)(last - first + 1), sizeof(*refs));
@@ -597,18 +597,26 @@ static void vtd_pasid_dir(struct vtd_walk *w, struct vtd_sm_ctx *c,
 			nr++;
 		}
 	}
-	/* aliases: the same PASID table under two directory indices */
+	/* aliases: the same PASID table under two directory indices; one
+	 * finding per directory, so a hostile one cannot flood the output */
 	qsort(refs, nr, sizeof(*refs), pde_ref_cmp);
-	for (size_t i = 1; i < nr && !w->stop; i++) {
+	for (size_t i = 1; i < nr; i++) {
 		if (refs[i].table != refs[i - 1].table)
 			continue;
+		if (!aliases++)
+			first_alias = i;
+	}
+	if (aliases) {
+		const struct vtd_pde_ref *r = &refs[first_alias];
+
 		snprintf(path, sizeof(path), "%s/pasid-dir[0x%" PRIx64 "]",
-			 c->path, refs[i].index);
+			 c->path, r->index);
 		vtd_report(w, VTD_F_PDE_ALIAS,
-			   c->dirptr + refs[i].index * VTD_PASID_DIR_ENTRY_SIZE,
+			   c->dirptr + r->index * VTD_PASID_DIR_ENTRY_SIZE,
 			   path, &c->dev, PASID_NONE,
-			   "PASID table 0x%" PRIx64 " is also used by directory entry 0x%" PRIx64,
-			   refs[i].table, refs[i - 1].index);
+			   "PASID table 0x%" PRIx64 " is also used by directory entry 0x%"
+			   PRIx64 " (entries repeating a table in this directory: %zu)",
+			   r->table, r[-1].index, aliases);
 	}
 	/* back to directory order so attachments come out by PASID */
 	for (size_t i = 0; i < nr; i++) {
