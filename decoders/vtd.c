@@ -23,7 +23,6 @@ const struct vtd_finding_info vtd_findings[VTD_NR_FINDINGS] = {
 #undef VTD_FINDING
 };
 
-
 /* Everything a decode needs; one per decode() call, on the heap. */
 struct vtd_walk {
 	struct decode_ctx *ctx;
@@ -314,7 +313,7 @@ static void vtd_legacy_context(struct vtd_walk *w, unsigned bus,
 	unsigned tt = (unsigned)((lo & VTD_CTX_LO_TT_MASK) >> VTD_CTX_LO_TT_SHIFT);
 	unsigned aw = (unsigned)(hi & VTD_CTX_HI_AW_MASK);
 	uint64_t did = (hi & VTD_CTX_HI_DID_MASK) >> VTD_CTX_HI_DID_SHIFT;
-	uint64_t rsvd_lo, rsvd_hi;
+	uint64_t rsvd[2];
 	struct attach a;
 
 	if (!(lo & VTD_CTX_LO_P) || !want_dev(w, &dev) ||
@@ -327,13 +326,11 @@ static void vtd_legacy_context(struct vtd_walk *w, unsigned bus,
 	snprintf(a.path, sizeof(a.path), "root[0x%02x]/ctx[0x%02x]", bus, devfn);
 
 	/* SLPTPTR is ignored under pass-through, so its high bits are too */
-	rsvd_lo = lo & (VTD_CTX_LO_RSVD |
+	rsvd[0] = lo & (VTD_CTX_LO_RSVD |
 			(tt == VTD_TT_PASS_THROUGH ? 0 : w->haw_rsvd & VTD_CTX_LO_SLPTPTR));
-	rsvd_hi = hi & VTD_CTX_HI_RSVD;
-	if (rsvd_lo || rsvd_hi)
-		vtd_report(w, VTD_F_CTX_RESERVED, pa, a.path, &dev, PASID_NONE,
-			   "reserved bits set: QW0 0x%" PRIx64 ", QW1 0x%" PRIx64,
-			   rsvd_lo, rsvd_hi);
+	rsvd[1] = hi & VTD_CTX_HI_RSVD;
+	vtd_report_rsvd(w, VTD_F_CTX_RESERVED, rsvd, 2, pa, a.path, &dev,
+			PASID_NONE);
 	vtd_domain_ok(w, VTD_F_CTX_DID_RANGE, VTD_F_CTX_DID_RESERVED, did, pa,
 		      a.path, &dev, PASID_NONE);
 
@@ -760,7 +757,7 @@ static void vtd_root_entry(struct vtd_walk *w, unsigned bus, bool scalable)
 	uint64_t lo = w->root[bus * 2], hi = w->root[bus * 2 + 1];
 	uint64_t pa = w->seen_tables[0] + (uint64_t)bus * VTD_ROOT_ENTRY_SIZE;
 	uint64_t addr_rsvd = w->haw_rsvd & VTD_PAGE_MASK;
-	uint64_t rsvd_lo = 0, rsvd_hi = 0;
+	uint64_t rsvd[2] = { 0, 0 };
 	char path[24];
 
 	if (!scalable && !(lo & VTD_ROOT_LO_P))
@@ -771,18 +768,16 @@ static void vtd_root_entry(struct vtd_walk *w, unsigned bus, bool scalable)
 		return;
 	snprintf(path, sizeof(path), "root[0x%02x]", bus);
 	if (!scalable) {
-		rsvd_lo = lo & (VTD_ROOT_LO_RSVD | addr_rsvd);
-		rsvd_hi = hi & VTD_ROOT_HI_RSVD;
+		rsvd[0] = lo & (VTD_ROOT_LO_RSVD | addr_rsvd);
+		rsvd[1] = hi & VTD_ROOT_HI_RSVD;
 	} else {
 		if (lo & VTD_SM_ROOT_LO_LP)
-			rsvd_lo = lo & (VTD_SM_ROOT_LO_RSVD | addr_rsvd);
+			rsvd[0] = lo & (VTD_SM_ROOT_LO_RSVD | addr_rsvd);
 		if (hi & VTD_SM_ROOT_HI_UP)
-			rsvd_hi = hi & (VTD_SM_ROOT_HI_RSVD | addr_rsvd);
+			rsvd[1] = hi & (VTD_SM_ROOT_HI_RSVD | addr_rsvd);
 	}
-	if (rsvd_lo || rsvd_hi)
-		vtd_report(w, VTD_F_ROOT_RESERVED, pa, path, NULL, PASID_NONE,
-			   "reserved bits set: QW0 0x%" PRIx64 ", QW1 0x%" PRIx64,
-			   rsvd_lo, rsvd_hi);
+	vtd_report_rsvd(w, VTD_F_ROOT_RESERVED, rsvd, 2, pa, path, NULL,
+			PASID_NONE);
 	if (!scalable) {
 		vtd_context_table(w, bus, lo & VTD_ROOT_LO_CTP, 0, false, pa, path);
 		return;
