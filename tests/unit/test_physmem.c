@@ -135,6 +135,7 @@ static void test_elf64_le(void **state)
 {
 	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_X86_64);
 	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_AARCH64);
+	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_386); /* QEMU, guest in 32-bit mode */
 }
 
 static void test_elf64_be(void **state)
@@ -146,6 +147,7 @@ static void test_elf32(void **state)
 {
 	check_basic_core(ELFCLASS32, ELFDATA2LSB, EM_386);
 	check_basic_core(ELFCLASS32, ELFDATA2MSB, EM_PPC);
+	check_basic_core(ELFCLASS32, ELFDATA2LSB, EM_ARM);
 }
 
 static void test_read_u64(void **state)
@@ -267,6 +269,14 @@ static void test_open_wrong_type(void **state)
 	c.type = ET_REL;
 	assert_int_equal(tcore_write(path, &c), 0);
 	expect_open_error(path, "not an ELF core file (e_type 1");
+	c.type = ET_CORE;
+	c.machine = EM_SPARCV9;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "unsupported machine 43 (e_machine at offset 0x12); "
+			  "iommutool reads x86, Arm and POWER cores");
+	c.machine = EM_RISCV;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "unsupported machine 243");
 	unlink(path);
 }
 
