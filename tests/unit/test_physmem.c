@@ -351,17 +351,28 @@ static void test_open_overlap(void **state)
 		{ .type = PT_LOAD, .offset = 0x3000, .paddr = 0x101000,
 		  .filesz = 0x2000, .memsz = 0x2000 },
 	};
+	/* The same page twice, at the same virtual address too: not an alias. */
+	const struct tseg same[] = {
+		{ .type = PT_LOAD, .offset = 0x1000, .vaddr = 0x1000, .paddr = 0x1000,
+		  .filesz = 0x2000, .memsz = 0x2000 },
+		{ .type = PT_LOAD, .offset = 0x3000, .vaddr = 0x2000, .paddr = 0x2000,
+		  .filesz = 0x1000, .memsz = 0x1000 },
+	};
 	struct tcore c = { ELFCLASS64, ELFDATA2LSB, ET_CORE, EM_X86_64, 0, segs, 2 };
 
 	tmp_path(path, sizeof(path), "overlap.elf");
 	assert_int_equal(tcore_write(path, &c), 0);
 	expect_open_error(path, "PT_LOAD at offset 0x78 (0x101000-0x102fff) overlaps "
 			  "PT_LOAD at offset 0x40 (0x100000-0x101fff)");
+	c.segs = same;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "PT_LOAD at offset 0x78 (0x2000-0x2fff) overlaps "
+			  "PT_LOAD at offset 0x40 (0x1000-0x2fff)");
 	unlink(path);
 }
 
-/* kdump's kernel-text segment lies inside a RAM segment: it is an alias,
- * read through the RAM segment. */
+/* kdump's kernel-text segment lies inside a RAM segment, mapped at another
+ * virtual address: it is an alias, read through the RAM segment. */
 static void test_open_nested_alias(void **state)
 {
 	char path[256];
