@@ -10,6 +10,7 @@
 #define IOMMUTOOL_PT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mem/arena.h"
@@ -150,6 +151,8 @@ struct pt_leaf {
 	uint64_t entry_addr; /* physical address of the (first) entry */
 };
 
+#define PT_WALK_BATCH 64
+
 struct pt_limits {
 	uint64_t max_tables;  /* distinct table pages per walk */
 	uint64_t max_entries; /* non-empty entries per walk */
@@ -178,6 +181,10 @@ struct pt_walk {
 	void *xlate_ctx;
 	/* outputs */
 	int (*leaf)(void *ctx, const struct pt_leaf *leaf); /* non-zero stops */
+	/* optional, faster: the same leaves in IOVA order, up to
+	 * PT_WALK_BATCH at a time; used instead of @leaf when set.  Findings
+	 * are never emitted while leaves before them are still held back. */
+	int (*leaves)(void *ctx, const struct pt_leaf *leaf, size_t n);
 	void *ctx;
 	struct sink *findings;         /* may be NULL */
 	const char *path_prefix;       /* e.g. "root[0x00]/ctx[0x18]" */

@@ -199,8 +199,16 @@ static int collect_finding(struct sink *s, const struct finding *f)
 	return 0;
 }
 
-static struct collected *walk_all(struct conf *c, const struct pt_limits *limits,
-				  struct pt_walk_stats *stats)
+static int collect_leaves(void *ctx, const struct pt_leaf *l, size_t n)
+{
+	assert_true(n >= 1 && n <= PT_WALK_BATCH);
+	for (size_t i = 0; i < n; i++)
+		collect_leaf(ctx, &l[i]);
+	return 0;
+}
+
+static struct collected *walk_all_how(struct conf *c, const struct pt_limits *limits,
+				      struct pt_walk_stats *stats, bool batch)
 {
 	struct collected *col = calloc(1, sizeof(*col));
 	struct physmem *pm;
@@ -218,6 +226,8 @@ static struct collected *walk_all(struct conf *c, const struct pt_limits *limits
 	w.findings = &col->sink;
 	if (limits)
 		w.limits = *limits;
+	if (batch)
+		w.leaves = collect_leaves;
 	assert_int_equal(pt_walk(&w, &err), 0);
 	if (stats)
 		*stats = w.stats;
@@ -225,6 +235,12 @@ static struct collected *walk_all(struct conf *c, const struct pt_limits *limits
 	assert_int_equal(w.stats.findings, col->nr_findings);
 	physmem_free(pm);
 	return col;
+}
+
+static struct collected *walk_all(struct conf *c, const struct pt_limits *limits,
+				  struct pt_walk_stats *stats)
+{
+	return walk_all_how(c, limits, stats, false);
 }
 
 static bool has_finding(const struct collected *col, const char *suffix,
@@ -454,9 +470,9 @@ static int cmp_leaf_iova(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void check_against_ref(struct conf *c, struct ref_map *r)
+static void check_against_ref(struct conf *c, struct ref_map *r, bool batch)
 {
-	struct collected *col = walk_all(c, NULL, NULL);
+	struct collected *col = walk_all_how(c, NULL, NULL, batch);
 
 	assert_int_equal(col->nr_findings, 0);
 	assert_int_equal(col->nr_leaves, r->nr);
@@ -560,9 +576,10 @@ static void test_random_vs_reference(void **state)
 			}
 		}
 		if (op % 250 == 249)
-			check_against_ref(c, &ref);
+			check_against_ref(c, &ref, op % 500 == 499);
 	}
-	check_against_ref(c, &ref);
+	check_against_ref(c, &ref, false);
+	check_against_ref(c, &ref, true);
 	/* the run exercised all three outcomes */
 	assert_true(maps > 100);
 	assert_true(eexist > 0);
