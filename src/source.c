@@ -1,5 +1,6 @@
 #include "source.h"
 
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,8 +48,12 @@ static error_t parse_source(int key, char *arg, struct argp_state *state)
 		struct source_reg *regs;
 
 		eq = strchr(arg, '=');
-		if (!eq || eq == arg || !cli_parse_u64(eq + 1, &v)) {
+		if (!eq || eq == arg) {
 			cli_error(state->name, "bad --reg '%s': expected NAME=VALUE", arg);
+			return CLI_PARSE_FAILED;
+		}
+		if (!cli_parse_u64(eq + 1, &v)) {
+			cli_error(state->name, "bad --reg '%s': value is not a number", arg);
 			return CLI_PARSE_FAILED;
 		}
 		regs = realloc(o->regs, (o->nr_regs + 1) * sizeof(*regs));
@@ -103,6 +108,22 @@ static int known_regs_list(const struct iommu_decoder *dec, char *buf, size_t le
 	return 0;
 }
 
+/* ELF machines whose memory can hold each IOMMU's tables. */
+static bool machine_fits(enum iommu_kind kind, unsigned machine)
+{
+	switch (kind) {
+	case IOMMU_VTD:
+	case IOMMU_AMD:
+		return machine == EM_X86_64 || machine == EM_386;
+	case IOMMU_SMMUV3:
+		return machine == EM_AARCH64 || machine == EM_ARM;
+	case IOMMU_PAPR:
+		return machine == EM_PPC64 || machine == EM_PPC;
+	default:
+		return true;
+	}
+}
+
 int source_open(const struct source_opts *o, struct physmem **mem,
 		struct image_info *info, struct errbuf *err)
 {
@@ -140,6 +161,16 @@ int source_open(const struct source_opts *o, struct physmem **mem,
 		rc = err_set(err, -EINVAL, "%s: unit %u has no IOMMU type; give --iommu",
 			     o->path, u->index);
 		goto fail;
+	}
+	for (size_t i = 0; i < info->nr_units; i++) {
+		const struct image_unit *each = &info->units[i];
+
+		if ((*mem)->machine && each->kind != IOMMU_NONE &&
+		    !machine_fits(each->kind, (*mem)->machine)) {
+			rc = err_set(err, -EINVAL, "%s: an ELF core of machine %u cannot hold %s tables",
+				     o->path, (*mem)->machine, iommu_kind_name(each->kind));
+			goto fail;
+		}
 	}
 	dec = iommu_decoder_get(u->kind);
 	if (!dec) {

@@ -39,6 +39,7 @@ struct physmem {
 	struct physmem_range *ranges;  /* owned; sorted, non-overlapping */
 	size_t nr_ranges;
 	void *priv;                    /* backend state */
+	unsigned machine;              /* ELF e_machine; 0 for raw and arena */
 };
 
 /* Opens an ELF core file (ET_CORE, PT_LOAD with p_paddr).  Data is read

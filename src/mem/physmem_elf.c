@@ -294,6 +294,7 @@ int physmem_open_elf(const char *path, struct physmem **out, struct errbuf *err)
 		return err_set(err, -ENOMEM, "%s: out of memory", path);
 	}
 	pm->ops = &elf_ops;
+	pm->machine = ec.ehdr.e_machine;
 	pm->priv = em;
 	em->fd = -1;
 
