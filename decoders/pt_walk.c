@@ -482,6 +482,9 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 	const uint64_t base_addr = t->memo.addr & ~addr_only;
 	const uint8_t *chunk = t->chunk - t->chunk_first * 8;
 	int (*cb)(void *ctx, const struct pt_leaf *leaf) = w->leaf;
+	void *ctx = w->ctx;
+	const uint64_t iova0 = t->iova, pa0 = t->pa;
+	const unsigned shift = t->shift;
 	uint64_t room = st->max_entries > st->nonempty ? st->max_entries - st->nonempty : 0;
 	uint64_t taken = 0;
 	struct pt_leaf leaf = {
@@ -493,6 +496,7 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 		return i; /* the slow path reports it */
 	for (; i < end; i++) {
 		uint64_t raw;
+		int rc;
 
 		memcpy(&raw, chunk + i * 8, 8);
 		if (!raw)
@@ -507,8 +511,8 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 			struct pt_leaf *b = &st->batch[st->nr_batch++];
 
 			*b = leaf;
-			b->iova = t->iova + (i << t->shift);
-			b->entry_addr = t->pa + i * 8;
+			b->iova = iova0 + (i << shift);
+			b->entry_addr = pa0 + i * 8;
 			if (st->nr_batch == PT_WALK_BATCH) {
 				flush_leaves(st);
 				if (st->stop) {
@@ -520,9 +524,9 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 		}
 		if (!cb)
 			continue;
-		leaf.iova = t->iova + (i << t->shift);
-		leaf.entry_addr = t->pa + i * 8;
-		int rc = cb(w->ctx, &leaf);
+		leaf.iova = iova0 + (i << shift);
+		leaf.entry_addr = pa0 + i * 8;
+		rc = cb(ctx, &leaf);
 
 		if (rc) {
 			st->nonempty += taken;
