@@ -10,6 +10,7 @@
 #define IOMMUTOOL_PT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mem/arena.h"
@@ -151,6 +152,8 @@ struct pt_leaf {
 	uint64_t entry_addr; /* physical address of the (first) entry */
 };
 
+#define PT_WALK_BATCH 64
+
 struct pt_limits {
 	uint64_t max_tables;  /* distinct table pages per walk */
 	uint64_t max_entries; /* non-empty entries per walk */
@@ -179,6 +182,10 @@ struct pt_walk {
 	void *xlate_ctx;
 	/* outputs */
 	int (*leaf)(void *ctx, const struct pt_leaf *leaf); /* non-zero stops */
+	/* optional, faster: the same leaves in IOVA order, up to
+	 * PT_WALK_BATCH at a time; used instead of @leaf when set.  Findings
+	 * are never emitted while leaves before them are still held back. */
+	int (*leaves)(void *ctx, const struct pt_leaf *leaf, size_t n);
 	void *ctx;
 	struct sink *findings;         /* may be NULL */
 	const char *path_prefix;       /* e.g. "root[0x00]/ctx[0x18]" */
@@ -190,7 +197,24 @@ struct pt_walk {
 /* Walks the table tree in IOVA order.  Structural problems (reserved bits,
  * pointers outside memory, a table reached twice, loops, caps reached)
  * become findings; the walk always ends.  Returns <0 only for errors that
- * stop everything (the root itself unreadable, callback stop). */
+ * stop everything (the root itself unreadable, callback stop).
+ *
+ * Finding codes, after the format's code_prefix ("vtd.slpte.reserved"):
+ *   reserved          error: reserved bits set (mask in the message); the
+ *                     entry is not followed
+ *   invalid           error: PTE_INVALID, a table at level 0, or a next
+ *                     level not below the entry's level
+ *   leaf-size         error: a leaf size not in cfg->leaf_sizes (reported)
+ *   misaligned        warning: output address not aligned to the leaf
+ *   run-inconsistent  error: a run (size_shift > span) that is unaligned,
+ *                     too long or not uniform; its entries are reported one
+ *                     by one as span-size leaves
+ *   table-shared      warning: a table reached a second time (not walked
+ *                     again); error with "loop" when it is above the entry
+ *   table-outside     error: a table pointer outside present memory
+ *   table-unreadable  error: a present table the physmem failed to read
+ *   table-xlate       error: xlate_table failed for a table address
+ *   limit-tables, limit-entries  error: a limit ended the walk */
 int pt_walk(struct pt_walk *w, struct errbuf *err);
 
 /* ---- mapper (encoder) ---- */

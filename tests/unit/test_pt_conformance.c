@@ -223,8 +223,16 @@ static int collect_finding(struct sink *s, const struct finding *f)
 	return 0;
 }
 
-static struct collected *walk_all(struct conf *c, const struct pt_limits *limits,
-				  struct pt_walk_stats *stats)
+static int collect_leaves(void *ctx, const struct pt_leaf *l, size_t n)
+{
+	assert_true(n >= 1 && n <= PT_WALK_BATCH);
+	for (size_t i = 0; i < n; i++)
+		collect_leaf(ctx, &l[i]);
+	return 0;
+}
+
+static struct collected *walk_all_how(struct conf *c, const struct pt_limits *limits,
+				      struct pt_walk_stats *stats, bool batch)
 {
 	struct collected *col = calloc(1, sizeof(*col));
 	struct physmem *pm;
@@ -242,6 +250,8 @@ static struct collected *walk_all(struct conf *c, const struct pt_limits *limits
 	w.findings = &col->sink;
 	if (limits)
 		w.limits = *limits;
+	if (batch)
+		w.leaves = collect_leaves;
 	assert_int_equal(pt_walk(&w, &err), 0);
 	if (stats)
 		*stats = w.stats;
@@ -249,6 +259,12 @@ static struct collected *walk_all(struct conf *c, const struct pt_limits *limits
 	assert_int_equal(w.stats.findings, col->nr_findings);
 	physmem_free(pm);
 	return col;
+}
+
+static struct collected *walk_all(struct conf *c, const struct pt_limits *limits,
+				  struct pt_walk_stats *stats)
+{
+	return walk_all_how(c, limits, stats, false);
 }
 
 static bool has_finding(const struct collected *col, const char *suffix,
@@ -481,9 +497,9 @@ static int cmp_leaf_iova(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void check_against_ref(struct conf *c, struct ref_map *r)
+static void check_against_ref(struct conf *c, struct ref_map *r, bool batch)
 {
-	struct collected *col = walk_all(c, NULL, NULL);
+	struct collected *col = walk_all_how(c, NULL, NULL, batch);
 
 	assert_int_equal(col->nr_findings, 0);
 	assert_int_equal(col->nr_leaves, r->nr);
@@ -587,9 +603,10 @@ static void test_random_vs_reference(void **state)
 			}
 		}
 		if (op % 250 == 249)
-			check_against_ref(c, &ref);
+			check_against_ref(c, &ref, op % 500 == 499);
 	}
-	check_against_ref(c, &ref);
+	check_against_ref(c, &ref, false);
+	check_against_ref(c, &ref, true);
 	/* the run exercised all three outcomes */
 	assert_true(maps > 100);
 	assert_true(eexist > 0);
@@ -918,6 +935,64 @@ static void test_limits(void **state)
 	free(col);
 }
 
+/* ---- 7. cfg->addr_only keeps its promise (the fast paths rely on it) ---- */
+
+static bool same_entry(const struct pt_entry *a, const struct pt_entry *b)
+{
+	return a->kind == b->kind && a->addr == b->addr && a->next_level == b->next_level &&
+	       a->size_shift == b->size_shift && a->perm == b->perm &&
+	       a->reserved == b->reserved;
+}
+
+static void test_addr_only(void **state)
+{
+	struct conf *c = *state;
+	const struct pt_cfg *cfg = &c->cfg;
+	const struct pt_format *f = cfg->fmt;
+	unsigned checked = 0;
+
+	for (unsigned l = 0; l < cfg->levels; l++) {
+		uint64_t ao = cfg->addr_only[l];
+		uint64_t raws[2];
+		unsigned n = 0;
+
+		if (!ao)
+			continue;
+		if (cfg->leaf_sizes & (1ull << cfg->level_shift[l]))
+			raws[n++] = f->make_leaf(cfg, l, 0, 0, cfg->level_shift[l], PERM_R | PERM_W);
+		if (l > 0)
+			raws[n++] = f->make_table(cfg, l, 0);
+		for (unsigned k = 0; k < n; k++) {
+			struct pt_entry base, other;
+
+			f->decode(cfg, l, 0, raws[k], &base);
+			assert_int_equal(base.reserved, 0);
+			/* the same at another IOVA */
+			f->decode(cfg, l, 5ull << cfg->level_shift[l], raws[k], &other);
+			assert_true(same_entry(&base, &other));
+			for (unsigned b = 0; b < 64; b++) {
+				uint64_t bit = 1ull << b;
+
+				if (!(ao & bit))
+					continue;
+				f->decode(cfg, l, 0, raws[k] | bit, &other);
+				base.addr |= bit;
+				assert_true(same_entry(&base, &other));
+				base.addr &= ~bit;
+				/* encoders put the bit where decode takes it */
+				if (k == 0 && base.kind == PTE_LEAF)
+					assert_int_equal(f->make_leaf(cfg, l, 0, bit, cfg->level_shift[l],
+								      PERM_R | PERM_W), raws[k] | bit);
+				else
+					assert_int_equal(f->make_table(cfg, l, bit), raws[k] | bit);
+				checked++;
+			}
+		}
+	}
+	if (!checked)
+		skip();
+}
+
 /* ---- registration: every test for every row ---- */
 
 struct conf_test {
@@ -934,6 +1009,7 @@ static const struct conf_test conf_tests[] = {
 	{ "reserved", test_reserved },
 	{ "shared-and-loop", test_shared_and_loop },
 	{ "limits", test_limits },
+	{ "addr-only", test_addr_only },
 };
 #define NR_CONF_TESTS (sizeof(conf_tests) / sizeof(conf_tests[0]))
 

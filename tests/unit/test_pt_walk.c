@@ -30,6 +30,8 @@ static int toy_init(struct pt_cfg *cfg, struct errbuf *err)
 		cfg->level_shift[l] = 12 + 9 * l;
 		cfg->level_bits[l] = 9;
 	}
+	if (cfg->flags & 1) /* a 16 KiB root, like a concatenated LPAE one */
+		cfg->level_bits[cfg->levels - 1] = 11;
 	cfg->leaf_sizes = (1ull << 12) | (1ull << 14) | (1ull << 21) | (1ull << 23) |
 			  (1ull << 30);
 	return 0;
@@ -507,6 +509,109 @@ static void test_mapper_runs(void **state)
 	release(state);
 }
 
+/* Batched leaves arrive in the same order, and findings only after the
+ * leaves before them. */
+struct batch_log {
+	char ev[512][48];
+	size_t n;
+	struct sink sink;
+};
+
+static int log_leaves(void *ctx, const struct pt_leaf *l, size_t n)
+{
+	struct batch_log *b = ctx;
+
+	for (size_t i = 0; i < n && b->n < 512; i++)
+		snprintf(b->ev[b->n++], 48, "leaf %llx %llx %llx", (unsigned long long)l[i].iova,
+			 (unsigned long long)l[i].phys, (unsigned long long)l[i].size);
+	return 0;
+}
+
+static int log_leaf(void *ctx, const struct pt_leaf *l)
+{
+	return log_leaves(ctx, l, 1);
+}
+
+static int log_finding(struct sink *s, const struct finding *f)
+{
+	struct batch_log *b = (struct batch_log *)(void *)((char *)s - offsetof(struct batch_log, sink));
+
+	if (b->n < 512)
+		snprintf(b->ev[b->n++], 48, "finding %s", f->code);
+	return 0;
+}
+
+static void test_batch_order(void **state)
+{
+	struct toy *t = *state;
+	struct batch_log *one = calloc(1, sizeof(*one)), *many = calloc(1, sizeof(*many));
+	struct pt_walk w;
+
+	assert_non_null(one);
+	assert_non_null(many);
+	for (int k = 0; k < 150; k++)   /* more than one batch before a finding */
+		*slot(t, t->l0, k) = leaf(0x100000 + 0x1000 * k, 12);
+	*slot(t, t->l0, 150) = leaf(0x1000, 12) | TOY_RSVD;
+	for (int k = 151; k < 300; k++)
+		*slot(t, t->l0, k) = leaf(0x100000 + 0x1000 * k, 12);
+	*slot(t, t->l1, 3) = leaf(0x600000, 21);
+	one->sink.finding = log_finding;
+	many->sink.finding = log_finding;
+	w = toy_walk(t);
+	w.leaf = log_leaf;
+	w.ctx = one;
+	w.findings = &one->sink;
+	assert_int_equal(pt_walk(&w, NULL), 0);
+	w = toy_walk(t);
+	w.leaf = NULL;
+	w.leaves = log_leaves;
+	w.ctx = many;
+	w.findings = &many->sink;
+	assert_int_equal(pt_walk(&w, NULL), 0);
+	assert_int_equal(one->n, 301);
+	assert_int_equal(many->n, one->n);
+	assert_string_equal(one->ev[150], "finding toy.pte.reserved");
+	for (size_t i = 0; i < one->n; i++)
+		assert_string_equal(many->ev[i], one->ev[i]);
+	free(one);
+	free(many);
+	release(state);
+}
+
+/* A root bigger than a page: allocated as an aligned run of pages,
+ * written page by page, read by the walker in one piece. */
+static void test_big_root(void **state)
+{
+	struct toy *t = *state;
+	struct pt_cfg cfg;
+	struct pt_mapper m;
+	struct pt_leaf l;
+	struct errbuf err;
+	uint64_t mapped, iova = 1500ull << 30, before = arena_pages_in_use(t->arena);
+
+	assert_int_equal(pt_cfg_init(&cfg, &toy_fmt, 3, 41, 52, 12, 1, &err), 0);
+	assert_int_equal(pt_mapper_init(&m, &cfg, t->arena, &err), 0);
+	assert_int_equal(m.root & 0x3fff, 0);
+	assert_int_equal(arena_pages_in_use(t->arena), before + 4);
+	assert_int_equal(pt_map_pages(&m, iova, 0x200000, 21, 1, PERM_R, &mapped, &err), 0);
+	assert_int_equal(pt_map_pages(&m, 3ull << 30, 0x400000, 12, 1, PERM_R, &mapped, &err), 0);
+	assert_true(pt_lookup(&m, iova + 0x1234, &l));
+	assert_int_equal(l.phys, 0x200000);
+	t->cfg = cfg;
+	t->root = m.root;
+	walk_ok(t);
+	assert_int_equal(t->nr_findings, 0);
+	assert_int_equal(t->nr_leaves, 2);
+	assert_int_equal(t->leaves[1].iova, iova);
+	assert_int_equal(t->leaves[1].level, 1);
+	/* root entry 1500 lives in the root's third page */
+	assert_true(*slot(t, m.root + 0x2000, 0xee0 / 8) != 0);
+	assert_int_equal(pt_unmap_pages(&m, iova, 21, 1, -1, true), 0x200000);
+	assert_int_equal(pt_unmap_pages(&m, 3ull << 30, 12, 1, -1, true), 0x1000);
+	assert_int_equal(m.tables_allocated - m.tables_freed, 1);
+	release(state);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -522,6 +627,8 @@ int main(void)
 		T(test_iova_base_and_xlate),
 		T(test_stops),
 		T(test_mapper_runs),
+		T(test_batch_order),
+		T(test_big_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
