@@ -7,7 +7,7 @@
  * { "iommu": "amd", "segment": 0, "regs": { "efr": "0x..." },
  *   "devtab-entries": 256, "unused": "blocked" | "zero",
  *   "domains": [ { "id": 1, "format": "v1", "mode": 3,
- *                  "force-coherent": true,
+ *                  "force-coherent": true, "page-sizes": [ "4K", "2M" ],
  *                  "mappings": [ { "iova": .., "phys": .., "size": ..,
  *                                  "perm": "rw" } ] },
  *                { "id": 2, "format": "v2", "levels": 4, ... } ],
@@ -188,6 +188,63 @@ static int alloc_page(struct synth *s, const char *what, uint64_t *pa)
 
 /* ---- domains ---- */
 
+/* "4K", "8K", "2M", "1G", "512G": a power of two of at least 4 KiB;
+ * 0 when the string is none of that. */
+static uint64_t parse_pgsize(const char *s)
+{
+	char *end;
+	unsigned long long n;
+	unsigned shift;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s || end[0] == '\0' || end[1] != '\0')
+		return 0;
+	switch (end[0]) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	default: return 0;
+	}
+	if (n == 0 || (n & (n - 1)) || n > (1ull << 20))
+		return 0;
+	n <<= shift;
+	return n >= 4096 ? n : 0;
+}
+
+/* Narrows a domain's page sizes to "page-sizes" (4K required). */
+static int narrow_sizes(struct synth *s, struct synth_domain *dom,
+			struct json_object *o, const char *where)
+{
+	struct json_object *v;
+	uint64_t mask = 0;
+	char at[96];
+
+	if (!json_object_object_get_ex(o, "page-sizes", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return err_set(s->err, -EINVAL, "%s.page-sizes: not an array", where);
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		uint64_t size = 0;
+
+		snprintf(at, sizeof(at), "%s.page-sizes[%zu]", where, i);
+		if (e && json_object_is_type(e, json_type_string))
+			size = parse_pgsize(json_object_get_string(e));
+		if (!size)
+			return err_set(s->err, -EINVAL,
+				       "%s: not a page size such as \"4K\" or \"2M\"", at);
+		if (!(dom->cfg.leaf_sizes & size))
+			return err_set(s->err, -EINVAL, "%s: not a page size of this domain", at);
+		mask |= size;
+	}
+	if (!(mask & 4096))
+		return err_set(s->err, -EINVAL, "%s.page-sizes: 4K is required", where);
+	dom->cfg.leaf_sizes &= mask;
+	return 0;
+}
+
 static struct synth_domain *find_domain(struct synth *s, int64_t id)
 {
 	for (size_t i = 0; i < s->nr_domains; i++)
@@ -264,7 +321,8 @@ static int map_domain(struct synth *s, struct synth_domain *dom,
 static int parse_domain(struct synth *s, struct json_object *o, size_t idx)
 {
 	static const char *const keys[] = {
-		"id", "format", "mode", "levels", "force-coherent", "mappings", NULL,
+		"id", "format", "mode", "levels", "force-coherent", "page-sizes",
+		"mappings", NULL,
 	};
 	struct synth_domain *dom = &s->domains[idx];
 	struct json_object *maps;
@@ -339,6 +397,8 @@ static int parse_domain(struct synth *s, struct json_object *o, size_t idx)
 	}
 	if (rc < 0)
 		return err_prefix(s->err, rc, "%s", where);
+	if ((rc = narrow_sizes(s, dom, o, where)) < 0)
+		return rc;
 	rc = pt_mapper_init(&dom->mapper, &dom->cfg, s->arena, s->err);
 	if (rc < 0)
 		return err_prefix(s->err, rc, "%s", where);
@@ -465,7 +525,7 @@ static int parse_device(struct synth *s, struct json_object *o, size_t idx,
 	size_t nr_pasids;
 	struct image_device idev;
 	char where[32];
-	uint64_t id;
+	uint64_t id, pt_domain_id = 0;
 	bool intremap = false;
 	int rc;
 
@@ -489,7 +549,14 @@ static int parse_device(struct synth *s, struct json_object *o, size_t idx,
 			       IMAGE_DEV_NAME_LEN - 1);
 	if ((rc = get_u64(o, "domain", where, false, &id, s->err)) < 0)
 		return rc;
-	if (rc == 0) {
+	if (rc == 0 && translation && strcmp(translation, "passthrough") == 0) {
+		/* pass-through: "domain" is only the DomainID, as in VT-d */
+		if (id > 0xffff || nr_pasids)
+			return err_set(s->err, -EINVAL,
+				       "%s.domain: a pass-through device takes a 16-bit DomainID and no PASIDs",
+				       where);
+		pt_domain_id = id;
+	} else if (rc == 0) {
 		dom = find_domain(s, (int64_t)id);
 		if (!dom)
 			return err_set(s->err, -EINVAL, "%s.domain: no domain %" PRIu64,
@@ -529,6 +596,7 @@ static int parse_device(struct synth *s, struct json_object *o, size_t idx,
 	} else if (strcmp(translation, "passthrough") == 0) {
 		amd_dte_set(sd->dte, 61, 61, 1);
 		amd_dte_set(sd->dte, 62, 62, 1);
+		amd_dte_set(sd->dte, 79, 64, pt_domain_id);
 	} else if (strcmp(translation, "blocked") != 0 &&
 		   strcmp(translation, "invalid") != 0) {
 		return err_set(s->err, -EINVAL,
