@@ -557,6 +557,62 @@ static void test_synth_round_trip(void **state)
 	json_object_put(spec);
 }
 
+/* Level skipping: a PDE whose NextLevel is below level-1.  The walker
+ * maps the skipped levels' IOVA bits as zero; the decoder's own GPA
+ * translation (nested GCR3) refuses GPAs with those bits set. */
+static void test_level_skip(void **state)
+{
+	struct fixture *fx = *state;
+	struct pt_cfg host;
+	struct errbuf err;
+	uint64_t root = arena_alloc_page(fx->arena), t0 = arena_alloc_page(fx->arena);
+	uint64_t gcr3_spa = arena_alloc_page(fx->arena), cr3_spa = arena_alloc_page(fx->arena);
+	uint64_t dte[4];
+	struct leaves lv = { .n = 0 };
+	struct pt_walk w;
+	const struct attach *a;
+
+	assert_int_equal(pt_cfg_init(&host, &pt_fmt_amd_v1, 4, 0, 52, 12, 0, &err), 0);
+	/* root (spec level 4) entries 0 and 1 skip to a spec level-1 table */
+	put64(fx, root + 0 * 8, t0 | (1ull << 9) | AMD_PTE_PR | AMD_PTE_IR | AMD_PTE_IW);
+	put64(fx, root + 1 * 8, t0 | (1ull << 9) | AMD_PTE_PR | AMD_PTE_IR);
+	put64(fx, t0 + 0x40 * 8, gcr3_spa | AMD_PTE_PR | AMD_PTE_IR | AMD_PTE_IW);
+	put64(fx, t0 + 0x41 * 8, cr3_spa | AMD_PTE_PR | AMD_PTE_IR | AMD_PTE_IW);
+	put64(fx, gcr3_spa + 3 * 8, 0x41000 | 1);
+
+	assert_int_equal(arena_physmem(fx->arena, &fx->pm, &err), 0);
+	memset(&w, 0, sizeof(w));
+	w.cfg = &host;
+	w.mem = fx->pm;
+	w.root = root;
+	w.leaf = push_leaf;
+	w.ctx = &lv;
+	assert_int_equal(pt_walk(&w, &err), 0);
+	/* entry 0 reached t0 first; entry 1 reaching it again is a finding */
+	assert_int_equal(lv.n, 2);
+	assert_true(lv.v[0].iova == 0x40000 && lv.v[0].phys == gcr3_spa);
+	assert_true(lv.v[1].iova == 0x41000 && lv.v[1].phys == cr3_spa);
+	assert_int_equal(lv.v[0].size, 4096);
+	assert_int_equal(w.stats.findings, 1);
+
+	dte_host(dte, 4, root, true, true, 2);
+	amd_dte_set(dte, 55, 55, 1);
+	amd_dte_set_gcr3_root(dte, 0x40000);
+	put_dte(fx, 0x08, dte);
+	assert_int_equal(decode(fx), 0);
+	a = att_for(fx, 0x08, 3);
+	assert_non_null(a);
+	assert_int_equal(a->mode, ATTACH_NESTED);
+	assert_true(a->root == 0x41000);
+
+	/* bit 21 lies in a skipped level's index: no translation */
+	amd_dte_set_gcr3_root(dte, 0x40000 | (1ull << 21));
+	put_dte(fx, 0x08, dte);
+	assert_int_equal(decode(fx), 0);
+	assert_true(has_code(fx, "amd.gcr3.xlate"));
+	assert_null(att_for(fx, 0x08, 3));
+}
+
 static void test_synth_errors(void **state)
 {
 	static const struct {
@@ -601,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_finding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_dtbase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_synth_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_level_skip, setup, teardown),
 		cmocka_unit_test(test_synth_errors),
 	};
 
