@@ -1,0 +1,62 @@
+/* The stale-IOTLB model of one domain: IOVA ranges that were unmapped from
+ * the page table but not yet covered by a completed invalidation, so the
+ * IOTLB may still translate them.  Each unmapped range's window (trace ns
+ * and operations from the unmap until the last of it is invalidated) goes
+ * into two histograms; overlaps answer "is this IOVA being reused, or
+ * accessed, before its flush?". */
+#ifndef IOMMUTOOL_ENGINE_STALE_H
+#define IOMMUTOOL_ENGINE_STALE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/hist.h"
+#include "engine/rbtree.h"
+
+struct stale_rec;
+struct stale_piece;
+struct stale_chunk;
+
+struct stale_model {
+	struct rbt_root root;       /* pending pieces, disjoint, by start */
+	uint64_t pieces, cap;
+	struct stale_piece *free_pieces;
+	struct stale_rec *free_recs;
+	struct stale_chunk *chunks;
+	struct hist *win_ns, *win_ops;
+	uint64_t closed, untracked;
+	uint64_t open;              /* records with a pending piece */
+};
+
+/* What an overlap found: the oldest-listed pending range it touches. */
+struct stale_hit {
+	uint64_t unmap_ns, unmap_op;
+	uint64_t iova, size;        /* the unmap that left it pending */
+	uint64_t start, end;        /* the pending piece */
+};
+
+void stale_init(struct stale_model *sm, uint64_t cap, struct hist *win_ns,
+		struct hist *win_ops);
+void stale_release(struct stale_model *sm);
+
+/* [start, end) was unmapped at (@now, @op).  Parts already pending keep
+ * their earlier unmap time. */
+void stale_add(struct stale_model *sm, uint64_t start, uint64_t end,
+	       uint64_t now, uint64_t op);
+/* An unmap whose invalidation completes in the same operation. */
+void stale_add_closed(struct stale_model *sm);
+/* An invalidation of [start, end) completed at (@now, @op). */
+void stale_cover(struct stale_model *sm, uint64_t start, uint64_t end,
+		 uint64_t now, uint64_t op);
+void stale_cover_all(struct stale_model *sm, uint64_t now, uint64_t op);
+/* First pending piece overlapping [start, end). */
+bool stale_find(const struct stale_model *sm, uint64_t start, uint64_t end,
+		struct stale_hit *hit);
+static inline bool stale_empty(const struct stale_model *sm)
+{
+	return sm->pieces == 0;
+}
+/* Unmapped ranges still waiting for an invalidation. */
+uint64_t stale_open(const struct stale_model *sm);
+
+#endif
