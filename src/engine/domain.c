@@ -373,8 +373,13 @@ uint64_t domain_unmap_nocheck(struct engine_domain *d, uint64_t iova,
 			break;
 		if (e->cfg.check)
 			had_leaf = pt_lookup(&d->mapper, cur, &before);
+		/* drivers free the tables an unmap covers whole (VT-d
+		 * domain_unmap, io-pgtable-arm's table entries), not those
+		 * emptied page by page: approximated by calls that span at
+		 * least one lowest-level table */
 		n = pt_unmap_pages(&d->mapper, cur, ctz64(pgsize), count,
-				   d->partial_override, d->free_tables);
+				   d->partial_override,
+				   d->free_tables && count << ctz64(pgsize) >= d->table_span);
 		r->codec_unmap_calls++;
 		if (!n)
 			break;
@@ -677,6 +682,8 @@ int domain_init(struct engine_domain *d, struct engine *e,
 			       "%s: smallest page 0x%llx is below 4 KiB",
 			       c->pt.fmt->name, 1ull << d->min_shift);
 	d->max_pgsize = 1ull << (63 - __builtin_clzll(bitmap));
+	d->table_span = c->pt.level_shift[0] + c->pt.level_bits[0] >= 64 ? UINT64_MAX :
+			1ull << (c->pt.level_shift[0] + c->pt.level_bits[0]);
 
 	d->caps = (struct inv_caps){
 		.model = model_for(c),

@@ -190,7 +190,6 @@ uint64_t engine_domain_check_all(struct engine_domain *d)
 	struct all_ctx a = { .d = d };
 	struct pt_walk w = {
 		.cfg = &d->cfg.pt,
-		.mem = e->arena_mem,
 		.root = d->mapper.root,
 		.limits = { PT_DEFAULT_MAX_TABLES, PT_DEFAULT_MAX_ENTRIES },
 		.leaf = count_leaf,
@@ -198,12 +197,19 @@ uint64_t engine_domain_check_all(struct engine_domain *d)
 		.pasid = PASID_NONE,
 	};
 	struct errbuf err;
+	int ret;
 
 	if (!e->cfg.check)
 		return 0;
 	e->rep.checks++;
 	ref_foreach(&d->ref, ref_page_check, &a);
-	if (pt_walk(&w, &err) < 0) {
+	/* the arena's view lists the pages present now */
+	ret = arena_physmem(e->arena, &w.mem, &err);
+	if (ret == 0) {
+		ret = pt_walk(&w, &err);
+		physmem_free(w.mem);
+	}
+	if (ret < 0) {
 		check_mismatch(d, 0, 0, "walking the table failed: %s", err.msg);
 		return a.bad + 1;
 	}

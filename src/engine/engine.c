@@ -65,9 +65,6 @@ int engine_new(const struct engine_config *cfg, struct engine **out,
 			      (unsigned long long)cfg->arena_base);
 		goto fail;
 	}
-	ret = arena_physmem(e->arena, &e->arena_mem, err);
-	if (ret < 0)
-		goto fail;
 	*out = e;
 	return 0;
 fail:
@@ -87,8 +84,6 @@ void engine_free(struct engine *e)
 	for (unsigned i = 0; i < e->nr_devs; i++)
 		free(e->devs[i]);
 	free(e->devs);
-	if (e->arena_mem)
-		physmem_free(e->arena_mem);
 	if (e->arena)
 		arena_free(e->arena);
 	free(e->findings);
@@ -392,6 +387,11 @@ int engine_iova_reserve(struct engine_domain *d, uint64_t iova, uint64_t size,
 struct engine_domain *engine_dev_domain(const struct engine_dev *dev)
 {
 	return dev->d;
+}
+
+struct arena *engine_arena(struct engine *e)
+{
+	return e->arena;
 }
 
 uint64_t engine_domain_granule(const struct engine_domain *d)

@@ -99,8 +99,9 @@ struct engine_domain_config {
 	bool smmu_range_inv;
 	uint64_t smmu_max_tlbi_ops;
 	int partial_unmap;         /* -1: the codec's; else pt_partial_unmap */
-	int free_tables;           /* -1: VT-d/SMMU free empty tables on
-				    * unmap, AMD keeps them; else 0/1 */
+	int free_tables;           /* -1: VT-d/SMMU free the tables an
+				    * unmap covers whole, AMD keeps them;
+				    * else 0/1 */
 	/* IOVA space of the DMA layer */
 	const char *allocator;     /* "rbtree" (default) or "bitmap" */
 	uint64_t aperture_start;   /* default 0 (pfn 0 is never used) */
@@ -272,6 +273,9 @@ enum engine_access_result engine_dma_access(struct engine_domain *d,
 /* ---- introspection (tests, replay) ---- */
 
 struct engine_domain *engine_dev_domain(const struct engine_dev *dev);
+/* The physical memory every domain's tables live in (e.g. to write an
+ * image of them). */
+struct arena *engine_arena(struct engine *e);
 uint64_t engine_domain_granule(const struct engine_domain *d);
 uint64_t engine_domain_pgsize_bitmap(const struct engine_domain *d);
 const struct pt_mapper *engine_domain_mapper(const struct engine_domain *d);

@@ -28,6 +28,7 @@ struct engine_domain {
 	uint64_t pgsize_bitmap;
 	unsigned min_shift;           /* granule = 1 << min_shift */
 	uint64_t max_pgsize;
+	uint64_t table_span;          /* IOVA bytes one level-0 table covers */
 	struct inv_caps caps;
 	enum engine_gather_mode gather_mode;
 	int partial_override;
@@ -58,7 +59,6 @@ struct engine_dev {
 struct engine {
 	struct engine_config cfg;
 	struct arena *arena;
-	struct physmem *arena_mem;
 	uint64_t now;
 	unsigned cpu;
 	bool started;
