@@ -3,7 +3,7 @@
  * unmap behaviour, rollback, gather syncs per IOMMU, flush on map, stale
  * windows, reuse-before-flush, device accesses, map_sg merging, and random
  * operation sequences checked against the reference model. */
-#include "test_engine_util.h"
+#include "engine_test_util.h"
 
 #include <stdlib.h>
 
