@@ -135,6 +135,7 @@ static void test_elf64_le(void **state)
 {
 	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_X86_64);
 	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_AARCH64);
+	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_386); /* QEMU, guest in 32-bit mode */
 }
 
 static void test_elf64_be(void **state)
@@ -146,6 +147,7 @@ static void test_elf32(void **state)
 {
 	check_basic_core(ELFCLASS32, ELFDATA2LSB, EM_386);
 	check_basic_core(ELFCLASS32, ELFDATA2MSB, EM_PPC);
+	check_basic_core(ELFCLASS32, ELFDATA2LSB, EM_ARM);
 }
 
 static void test_read_u64(void **state)
@@ -267,6 +269,14 @@ static void test_open_wrong_type(void **state)
 	c.type = ET_REL;
 	assert_int_equal(tcore_write(path, &c), 0);
 	expect_open_error(path, "not an ELF core file (e_type 1");
+	c.type = ET_CORE;
+	c.machine = EM_SPARCV9;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "unsupported machine 43 (e_machine at offset 0x12); "
+			  "iommutool reads x86, Arm and POWER cores");
+	c.machine = EM_RISCV;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "unsupported machine 243");
 	unlink(path);
 }
 
@@ -341,17 +351,28 @@ static void test_open_overlap(void **state)
 		{ .type = PT_LOAD, .offset = 0x3000, .paddr = 0x101000,
 		  .filesz = 0x2000, .memsz = 0x2000 },
 	};
+	/* The same page twice, at the same virtual address too: not an alias. */
+	const struct tseg same[] = {
+		{ .type = PT_LOAD, .offset = 0x1000, .vaddr = 0x1000, .paddr = 0x1000,
+		  .filesz = 0x2000, .memsz = 0x2000 },
+		{ .type = PT_LOAD, .offset = 0x3000, .vaddr = 0x2000, .paddr = 0x2000,
+		  .filesz = 0x1000, .memsz = 0x1000 },
+	};
 	struct tcore c = { ELFCLASS64, ELFDATA2LSB, ET_CORE, EM_X86_64, 0, segs, 2 };
 
 	tmp_path(path, sizeof(path), "overlap.elf");
 	assert_int_equal(tcore_write(path, &c), 0);
 	expect_open_error(path, "PT_LOAD at offset 0x78 (0x101000-0x102fff) overlaps "
 			  "PT_LOAD at offset 0x40 (0x100000-0x101fff)");
+	c.segs = same;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "PT_LOAD at offset 0x78 (0x2000-0x2fff) overlaps "
+			  "PT_LOAD at offset 0x40 (0x1000-0x2fff)");
 	unlink(path);
 }
 
-/* kdump's kernel-text segment lies inside a RAM segment: it is an alias,
- * read through the RAM segment. */
+/* kdump's kernel-text segment lies inside a RAM segment, mapped at another
+ * virtual address: it is an alias, read through the RAM segment. */
 static void test_open_nested_alias(void **state)
 {
 	char path[256];
@@ -564,19 +585,30 @@ static void test_raw(void **state)
 
 static const struct physmem_ops no_ops = { .name = "test" };
 
+/* physmem_set_ranges takes a malloc'd list. */
+static struct physmem_range *dup_ranges(const struct physmem_range *r, size_t n)
+{
+	struct physmem_range *p = malloc(n * sizeof(*p));
+
+	assert_non_null(p);
+	memcpy(p, r, n * sizeof(*p));
+	return p;
+}
+
 static void test_set_ranges(void **state)
 {
 	struct physmem pm = { .ops = &no_ops, .path = (char *)"t.elf" };
-	struct physmem_range r[] = {
+	const struct physmem_range r[] = {
 		{ 0x4000, 0x2000 }, { 0x1000, 0x1000 }, { 0x3000, 0 },
 		{ 0x2000, 0x2000 }, { 0x9000, 0x1000 },
 	};
-	struct physmem_range bad[] = { { 0x1000, 0x2000 }, { 0x2fff, 0x10 } };
-	struct physmem_range wrap[] = { { UINT64_MAX - 0xfff, 0x1000 } };
-	struct physmem_range top[] = { { UINT64_MAX - 0xfff, 0xfff } };
+	const struct physmem_range bad[] = { { 0x1000, 0x2000 }, { 0x2fff, 0x10 } };
+	const struct physmem_range wrap[] = { { UINT64_MAX - 0xfff, 0x1000 } };
+	const struct physmem_range top[] = { { UINT64_MAX - 0xfff, 0xfff } };
+	const struct physmem_range *before;
 	struct errbuf err;
 
-	assert_int_equal(physmem_set_ranges(&pm, r, 5, &err), 0);
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(r, 5), 5, &err), 0);
 	assert_int_equal(pm.nr_ranges, 2);
 	assert_int_equal(pm.ranges[0].start, 0x1000);
 	assert_int_equal(pm.ranges[0].size, 0x5000);
@@ -587,23 +619,30 @@ static void test_set_ranges(void **state)
 	assert_false(physmem_present(&pm, 0x6000, 1));
 	assert_false(physmem_present(&pm, 0x5fff, 0x3002));
 
-	/* A failed call leaves the old ranges. */
-	assert_int_equal(physmem_set_ranges(&pm, bad, 2, &err), -EINVAL);
+	/* A failed call leaves the old ranges (and frees the new list). */
+	before = pm.ranges;
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(bad, 2), 2, &err), -EINVAL);
 	assert_string_equal(err.msg, "t.elf: overlapping memory: 0x1000-0x2fff and 0x2fff-0x300e");
+	assert_ptr_equal(pm.ranges, before);
 	assert_int_equal(pm.nr_ranges, 2);
-	assert_int_equal(physmem_set_ranges(&pm, wrap, 1, &err), -EINVAL);
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(wrap, 1), 1, &err), -EINVAL);
 	assert_contains(err.msg, "wraps past the top of the address space");
+	assert_int_equal(pm.nr_ranges, 2);
 
-	assert_int_equal(physmem_set_ranges(&pm, top, 1, &err), 0);
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(top, 1), 1, &err), 0);
 	assert_int_equal(physmem_end(&pm), UINT64_MAX);
 	assert_true(physmem_present(&pm, UINT64_MAX - 1, 1));
 	assert_false(physmem_present(&pm, UINT64_MAX - 1, 2));
 
+	/* Renormalising the current list in place. */
+	assert_int_equal(physmem_set_ranges(&pm, pm.ranges, pm.nr_ranges, &err), 0);
+	assert_int_equal(pm.nr_ranges, 1);
+
 	assert_int_equal(physmem_set_ranges(&pm, NULL, 0, &err), 0);
 	assert_int_equal(pm.nr_ranges, 0);
+	assert_null(pm.ranges);
 	assert_int_equal(physmem_end(&pm), 0);
 	assert_false(physmem_present(&pm, 0, 1));
-	free(pm.ranges);
 }
 
 /* --- a 4 GiB sparse core costs no memory --- */
@@ -716,5 +755,5 @@ int main(void)
 		cmocka_unit_test(test_sparse_4g),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tmp_dir_setup, tmp_dir_teardown);
 }
