@@ -107,8 +107,12 @@ int engine_dma_map_page(struct engine_dev *dev, uint64_t phys, uint64_t size,
 			      (unsigned long long)dev->cfg.dma_mask);
 		goto out;
 	}
-	ret = domain_map(d, iova, phys - off, len, dma_prot(dir),
-			 DOMAIN_MAP_SYNC | DOMAIN_MAP_REUSE_CHECKED, err);
+	if (len == granule_of(d))
+		ret = domain_map_one(d, iova, phys - off, dma_prot(dir),
+				     DOMAIN_MAP_SYNC | DOMAIN_MAP_REUSE_CHECKED, err);
+	else
+		ret = domain_map(d, iova, phys - off, len, dma_prot(dir),
+				 DOMAIN_MAP_SYNC | DOMAIN_MAP_REUSE_CHECKED, err);
 	if (ret) {
 		e->rep.dma_map_failures++;
 		domain_iova_free(d, iova >> d->min_shift, len >> d->min_shift);

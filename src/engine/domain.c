@@ -37,7 +37,7 @@ static uint32_t prot_to_perm(uint32_t prot)
 	return perm;
 }
 
-static void account_tables(struct engine_domain *d)
+static void account_tables_slow(struct engine_domain *d)
 {
 	struct engine_report *r = &d->e->rep;
 	uint64_t in_use = arena_pages_in_use(d->e->arena);
@@ -48,6 +48,13 @@ static void account_tables(struct engine_domain *d)
 	d->tables_freed_seen = d->mapper.tables_freed;
 	if (in_use > r->table_pages_max)
 		r->table_pages_max = in_use;
+}
+
+static inline void account_tables(struct engine_domain *d)
+{
+	if (d->mapper.tables_allocated != d->tables_alloc_seen ||
+	    d->mapper.tables_freed != d->tables_freed_seen)
+		account_tables_slow(d);
 }
 
 /* ---- stale bookkeeping ---- */
@@ -80,6 +87,11 @@ static void cover_range(void *ctx, uint64_t start, uint64_t end)
 
 	if (!e->cfg.stale)
 		return;
+	if (d->nr_fresh == 1 && d->fresh[0].start >= start && d->fresh[0].end <= end) {
+		/* the usual case: this operation's unmap, now invalidated */
+		stale_add_closed(&d->stale);
+		d->nr_fresh = 0;
+	}
 	for (unsigned i = 0; i < d->nr_fresh;) {
 		struct fresh_range *f = &d->fresh[i];
 
@@ -93,7 +105,8 @@ static void cover_range(void *ctx, uint64_t start, uint64_t end)
 			fresh_to_tree(d, i); /* the tree splits it */
 		}
 	}
-	stale_cover(&d->stale, start, end, e->now, e->op);
+	if (!stale_empty(&d->stale))
+		stale_cover(&d->stale, start, end, e->now, e->op);
 }
 
 static void cover_all(void *ctx)
@@ -112,19 +125,22 @@ static void cover_all(void *ctx)
 static const struct inv_cover *domain_cover(struct engine_domain *d,
 					    struct inv_cover *cv)
 {
-	*cv = (struct inv_cover){ .range = cover_range, .all = cover_all, .ctx = d };
-	return cv;
+	(void)cv;
+	return &d->cover;
 }
 
-void domain_op_end(struct engine_domain *d)
+void domain_op_end_slow(struct engine_domain *d)
 {
 	while (d->nr_fresh)
 		fresh_to_tree(d, d->nr_fresh - 1);
-	domain_update_deadline(d);
+	if (d->timers_touched) {
+		d->timers_touched = false;
+		domain_update_deadline(d);
+	}
 }
 
-void domain_reuse_check(struct engine_domain *d, uint64_t iova, uint64_t size,
-			const char *what)
+void domain_reuse_check_slow(struct engine_domain *d, uint64_t iova,
+			     uint64_t size, const char *what)
 {
 	struct engine *e = d->e;
 	struct stale_hit hit;
@@ -301,29 +317,56 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 			domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
 		}
 		engine_count_error(e, ret);
-		if (e->cfg.check) {
-			if (expect_exist != (ret == -EEXIST))
-				check_mismatch(d, iova, size,
-					       "map returned %d where the reference model %s",
-					       ret, expect_exist ? "has pages mapped"
-								 : "has the range free");
-			check_range(d, iova, size);
-		}
+		if (e->cfg.check)
+			check_map_failed(d, iova, size, ret, expect_exist);
 		account_tables(d);
 		return ret;
 	}
-	if (e->cfg.check) {
-		if (expect_exist) {
-			check_mismatch(d, iova, size,
-				       "map succeeded over pages the reference model has mapped");
-			ref_unmap(&d->ref, iova, size);
-		}
-		if (ref_map(&d->ref, iova, pa, size, perm) < 0)
-			check_mismatch(d, iova, size, "reference model out of memory");
-		check_range(d, iova, size);
-	}
-	if (flags & DOMAIN_MAP_SYNC)
+	if (e->cfg.check)
+		check_map_done(d, iova, pa, size, perm, expect_exist);
+	if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
 		domain_sync_map(d, iova, size);
+	account_tables(d);
+	return 0;
+}
+
+/* domain_map of one smallest page, the bulk of any replay: the same
+ * steps without the loop. */
+int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		   uint32_t prot, unsigned flags, struct errbuf *err)
+{
+	struct engine *e = d->e;
+	struct engine_report *r = &e->rep;
+	uint64_t g = 1ull << d->min_shift, count, done = 0, pgsize;
+	uint32_t perm = prot_to_perm(prot);
+	bool expect_exist = false;
+	int ret;
+
+	pgsize = pt_pgsize(d->pgsize_bitmap, iova, pa, g, &count);
+	if (((iova | pa) & (g - 1)) || pgsize != g || count != 1)
+		return domain_map(d, iova, pa, g, prot, flags, err);
+	if (!(flags & DOMAIN_MAP_REUSE_CHECKED))
+		domain_reuse_check(d, iova, g, "mapping");
+	if (e->cfg.check) {
+		r->checks++;
+		expect_exist = ref_count_range(&d->ref, iova, g) != 0;
+	}
+	ret = pt_map_pages(&d->mapper, iova, pa, d->min_shift, 1, perm, &done, err);
+	r->codec_map_calls++;
+	if (ret) {
+		engine_count_error(e, ret);
+		if (e->cfg.check)
+			check_map_failed(d, iova, g, ret, expect_exist);
+		account_tables(d);
+		return ret;
+	}
+	r->pages_mapped[d->min_shift]++;
+	d->mapped_bytes += g;
+	r->bytes_mapped += g;
+	if (e->cfg.check)
+		check_map_done(d, iova, pa, g, perm, expect_exist);
+	if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
+		domain_sync_map(d, iova, g);
 	account_tables(d);
 	return 0;
 }
@@ -332,7 +375,7 @@ void domain_sync_map(struct engine_domain *d, uint64_t iova, uint64_t size)
 {
 	struct inv_cover cv;
 
-	if (!size)
+	if (!size || !d->map_flushes)
 		return;
 	if (inv_map(&d->caps, iova, iova + size - 1, &d->e->rep.inv,
 		    domain_cover(d, &cv)))
@@ -416,6 +459,66 @@ uint64_t domain_unmap_nocheck(struct engine_domain *d, uint64_t iova,
 	return unmapped;
 }
 
+/* iommu_unmap (with its sync) of one smallest page: domain_unmap and
+ * domain_iotlb_sync on a fresh gather, without the gather. */
+uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova)
+{
+	struct engine *e = d->e;
+	struct engine_report *r = &e->rep;
+	uint64_t g = 1ull << d->min_shift, count, n, freed, unit, pgsize;
+	const struct inv_cover *cv;
+	struct pt_leaf before;
+	bool had_leaf = false;
+
+	pgsize = pt_pgsize(d->pgsize_bitmap, iova, iova, g, &count);
+	if ((iova & (g - 1)) || pgsize != g || count != 1 || d->nr_fresh) {
+		struct engine_gather gather;
+
+		engine_gather_init(&gather);
+		n = domain_unmap(d, iova, g, &gather);
+		domain_iotlb_sync(d, &gather, ENGINE_FLUSH_STRICT);
+		return n;
+	}
+	if (e->cfg.check)
+		had_leaf = pt_lookup(&d->mapper, iova, &before);
+	n = pt_unmap_pages(&d->mapper, iova, d->min_shift, 1, d->partial_override,
+			   d->free_tables && g >= d->table_span);
+	r->codec_unmap_calls++;
+	if (!n) {
+		r->short_unmaps++;
+		if (e->cfg.check)
+			check_after_unmap(d, iova, g, 0);
+		return 0;
+	}
+	r->pages_unmapped[d->min_shift]++;
+	freed = d->mapper.tables_freed - d->tables_freed_seen;
+	account_tables(d);
+	/* nothing else can be pending in this operation: the models only
+	 * need to hear about invalidations when the stale tree has pieces */
+	cv = stale_empty(&d->stale) ? NULL : &d->cover;
+	if (freed && d->caps.model == INV_MODEL_SMMU) {
+		inv_range(&d->caps, iova, iova + n - 1, g, false, &r->inv, cv);
+		r->flushes[ENGINE_FLUSH_WALK]++;
+	}
+	if (had_leaf && before.iova < iova)
+		check_leaf_before(d, &before, iova);
+	r->bytes_unmapped += n;
+	d->mapped_bytes -= n < d->mapped_bytes ? n : d->mapped_bytes;
+	if (n > g)
+		r->long_unmaps++;
+	/* what the gather would hold: [iova, iova+n-1], page size per
+	 * gather_add */
+	unit = d->gather_mode != ENGINE_GATHER_PAGE ? 0 :
+	       d->caps.model == INV_MODEL_SMMU ? pgsize : n;
+	inv_range(&d->caps, iova, iova + n - 1, unit, true, &r->inv, cv);
+	r->flushes[ENGINE_FLUSH_STRICT]++;
+	if (e->cfg.stale)
+		stale_add_closed(&d->stale);
+	if (e->cfg.check)
+		check_after_unmap(d, iova, g, n);
+	return n;
+}
+
 uint64_t domain_unmap(struct engine_domain *d, uint64_t iova, uint64_t size,
 		      struct engine_gather *g)
 {
@@ -489,6 +592,7 @@ void domain_iova_free(struct engine_domain *d, uint64_t pfn, uint64_t pages)
 {
 	struct engine *e = d->e;
 
+	d->timers_touched = true; /* a depot push may schedule a trim */
 	if (!iova_free_fast(&d->iovad, e->cpu, e->now, pfn, pages))
 		engine_finding(e, SEV_WARNING, "engine.iova.bad-free", d,
 			       pfn << d->min_shift, pages << d->min_shift,
@@ -530,6 +634,7 @@ void domain_free_iova_after_unmap(struct engine_domain *d, uint64_t iova,
 	if (g->queued && d->has_fq) {
 		struct fq_hooks h;
 
+		d->timers_touched = true;
 		fq_queue(&d->fq, fq_hooks(d, &h), e->cpu, e->now, pfn, pages,
 			 d->gather_tables);
 		d->gather_tables = 0;
@@ -699,6 +804,9 @@ int domain_init(struct engine_domain *d, struct engine *e,
 	d->gather_mode = c->gather != ENGINE_GATHER_AUTO ? c->gather :
 			 d->caps.model == INV_MODEL_AMD ? ENGINE_GATHER_RANGE
 							: ENGINE_GATHER_PAGE;
+	d->cover = (struct inv_cover){ .range = cover_range, .all = cover_all, .ctx = d };
+	d->map_flushes = (d->caps.model == INV_MODEL_VTD && c->vtd_caching_mode) ||
+			 (d->caps.model == INV_MODEL_AMD && c->amd_np_cache);
 	d->partial_override = c->partial_unmap;
 	d->free_tables = c->free_tables >= 0 ? c->free_tables != 0
 					     : d->caps.model != INV_MODEL_AMD;

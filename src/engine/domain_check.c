@@ -82,6 +82,29 @@ void check_range(struct engine_domain *d, uint64_t iova, uint64_t size)
 	}
 }
 
+void check_map_done(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		    uint64_t size, uint32_t perm, bool expect_exist)
+{
+	if (expect_exist) {
+		check_mismatch(d, iova, size,
+			       "map succeeded over pages the reference model has mapped");
+		ref_unmap(&d->ref, iova, size);
+	}
+	if (ref_map(&d->ref, iova, pa, size, perm) < 0)
+		check_mismatch(d, iova, size, "reference model out of memory");
+	check_range(d, iova, size);
+}
+
+void check_map_failed(struct engine_domain *d, uint64_t iova, uint64_t size,
+		      int ret, bool expect_exist)
+{
+	if (expect_exist != (ret == -EEXIST))
+		check_mismatch(d, iova, size,
+			       "map returned %d where the reference model %s", ret,
+			       expect_exist ? "has pages mapped" : "has the range free");
+	check_range(d, iova, size);
+}
+
 struct gone_ctx {
 	struct engine_domain *d;
 	uint64_t lo, hi;

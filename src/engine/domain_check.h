@@ -8,6 +8,12 @@
 
 void check_mismatch(struct engine_domain *d, uint64_t iova, uint64_t size,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* After a map: the model takes the range and the table must agree; after
+ * a failed one the range must be as it was. */
+void check_map_done(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		    uint64_t size, uint32_t perm, bool expect_exist);
+void check_map_failed(struct engine_domain *d, uint64_t iova, uint64_t size,
+		      int ret, bool expect_exist);
 /* Every page of [iova, iova+size) agrees with the model. */
 void check_range(struct engine_domain *d, uint64_t iova, uint64_t size);
 /* After an unmap of @size at @iova returned @n: the reported range is

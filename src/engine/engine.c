@@ -197,7 +197,8 @@ int engine_at(struct engine *e, uint64_t time_ns, unsigned cpu,
 		e->rep.time_regressions++;
 		time_ns = e->now;
 	}
-	run_timers_until(e, time_ns);
+	if (e->next_deadline <= time_ns)
+		run_timers_until(e, time_ns);
 	e->now = time_ns;
 	e->cpu = cpu;
 	e->rep.time_last_ns = time_ns;
@@ -218,13 +219,6 @@ uint64_t engine_now(const struct engine *e)
 }
 
 /* ---- operations, errors, findings ---- */
-
-void engine_op_begin(struct engine *e, enum engine_op_kind k)
-{
-	e->op++;
-	e->rep.ops++;
-	e->rep.op_counts[k]++;
-}
 
 void engine_count_error(struct engine *e, int code)
 {
@@ -274,7 +268,10 @@ int engine_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	int ret;
 
 	engine_op_begin(d->e, ENGINE_OP_MAP);
-	ret = domain_map(d, iova, pa, size, prot, DOMAIN_MAP_SYNC, err);
+	if (size == 1ull << d->min_shift)
+		ret = domain_map_one(d, iova, pa, prot, DOMAIN_MAP_SYNC, err);
+	else
+		ret = domain_map(d, iova, pa, size, prot, DOMAIN_MAP_SYNC, err);
 	domain_op_end(d);
 	return ret;
 }
@@ -303,9 +300,13 @@ uint64_t engine_unmap(struct engine_domain *d, uint64_t iova, uint64_t size)
 	uint64_t n;
 
 	engine_op_begin(d->e, ENGINE_OP_UNMAP);
-	engine_gather_init(&g);
-	n = domain_unmap(d, iova, size, &g);
-	domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
+	if (size == 1ull << d->min_shift) {
+		n = domain_unmap_one_sync(d, iova);
+	} else {
+		engine_gather_init(&g);
+		n = domain_unmap(d, iova, size, &g);
+		domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
+	}
 	domain_op_end(d);
 	return n;
 }

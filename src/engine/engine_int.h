@@ -30,6 +30,8 @@ struct engine_domain {
 	uint64_t max_pgsize;
 	uint64_t table_span;          /* IOVA bytes one level-0 table covers */
 	struct inv_caps caps;
+	struct inv_cover cover;       /* feeds invalidations to the models */
+	bool map_flushes;             /* iotlb_sync_map invalidates */
 	enum engine_gather_mode gather_mode;
 	int partial_override;
 	bool free_tables;
@@ -46,6 +48,7 @@ struct engine_domain {
 	uint64_t tables_alloc_seen, tables_freed_seen;
 	uint64_t gather_tables;       /* table pages freed since the last sync */
 	uint64_t deadline;            /* earliest timer of this domain */
+	bool timers_touched;          /* deadline may have moved this op */
 };
 
 struct engine_dev {
@@ -73,7 +76,12 @@ struct engine {
 };
 
 /* engine.c */
-void engine_op_begin(struct engine *e, enum engine_op_kind k);
+static inline void engine_op_begin(struct engine *e, enum engine_op_kind k)
+{
+	e->op++;
+	e->rep.ops++;
+	e->rep.op_counts[k]++;
+}
 void engine_op_end(struct engine *e);
 void engine_finding(struct engine *e, enum severity sev, const char *code,
 		    const struct engine_domain *d, uint64_t iova, uint64_t size,
@@ -92,6 +100,9 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 /* iommu_unmap_fast into @g; with check on, verified against the model */
 uint64_t domain_unmap(struct engine_domain *d, uint64_t iova, uint64_t size,
 		      struct engine_gather *g);
+int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		   uint32_t prot, unsigned flags, struct errbuf *err);
+uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova);
 uint64_t domain_unmap_nocheck(struct engine_domain *d, uint64_t iova,
 			      uint64_t size, struct engine_gather *g);
 void domain_iotlb_sync(struct engine_domain *d, struct engine_gather *g,
@@ -101,11 +112,24 @@ void domain_flush_all(struct engine_domain *d, enum engine_flush_cause cause);
 int64_t domain_map_sg(struct engine_domain *d, uint64_t iova,
 		      const struct engine_sg *sg, size_t nents, uint32_t prot,
 		      unsigned flags, struct errbuf *err);
-/* IOVA range became pending or (re)used */
-void domain_reuse_check(struct engine_domain *d, uint64_t iova, uint64_t size,
-			const char *what);
-/* End of an operation: fresh ranges still pending enter the stale tree. */
-void domain_op_end(struct engine_domain *d);
+/* An IOVA range is (re)used: a finding when part of it still waits for
+ * an invalidation. */
+void domain_reuse_check_slow(struct engine_domain *d, uint64_t iova,
+			     uint64_t size, const char *what);
+static inline void domain_reuse_check(struct engine_domain *d, uint64_t iova,
+				      uint64_t size, const char *what)
+{
+	if (d->nr_fresh || !stale_empty(&d->stale))
+		domain_reuse_check_slow(d, iova, size, what);
+}
+/* End of an operation: fresh ranges still pending enter the stale tree,
+ * a timer armed during it becomes the engine's next deadline. */
+void domain_op_end_slow(struct engine_domain *d);
+static inline void domain_op_end(struct engine_domain *d)
+{
+	if (d->nr_fresh || d->timers_touched)
+		domain_op_end_slow(d);
+}
 void domain_run_timers(struct engine_domain *d, uint64_t now);
 void domain_update_deadline(struct engine_domain *d);
 uint64_t domain_iova_alloc(struct engine_domain *d, uint64_t pages,

@@ -30,6 +30,7 @@ struct iova_rcache {
 	struct rcache_order orders[IOVA_RANGE_CACHE_MAX_SIZE];
 	unsigned nr_cpus, mag_size, depot_max;
 	uint64_t delay_ns;
+	uint64_t next_due;           /* earliest pending depot work */
 	struct iova_magazine *spare; /* empty magazines kept for reuse */
 };
 
@@ -132,6 +133,8 @@ static void depot_push(struct iova_domain *iovad, unsigned order,
 	if (!rc->depot_max && !ro->work_pending) {
 		ro->work_pending = true;
 		ro->work_due = now + rc->delay_ns;
+		if (ro->work_due < rc->next_due)
+			rc->next_due = ro->work_due;
 	}
 }
 
@@ -334,17 +337,7 @@ uint64_t iova_rcache_cached_pfns(const struct iova_domain *iovad)
 
 uint64_t iova_next_deadline(const struct iova_domain *iovad)
 {
-	uint64_t due = IOVA_NO_DEADLINE;
-
-	if (!iovad->rcache)
-		return due;
-	for (unsigned o = 0; o < IOVA_RANGE_CACHE_MAX_SIZE; o++) {
-		const struct rcache_order *ro = &iovad->rcache->orders[o];
-
-		if (ro->work_pending && ro->work_due < due)
-			due = ro->work_due;
-	}
-	return due;
+	return iovad->rcache ? iovad->rcache->next_due : IOVA_NO_DEADLINE;
 }
 
 /* iova_depot_work_func: one surplus magazine per run, rescheduled while
@@ -373,6 +366,10 @@ void iova_run_timers(struct iova_domain *iovad, uint64_t now)
 			ro->work_due += rc->delay_ns;
 		}
 	}
+	rc->next_due = IOVA_NO_DEADLINE;
+	for (unsigned o = 0; o < IOVA_RANGE_CACHE_MAX_SIZE; o++)
+		if (rc->orders[o].work_pending && rc->orders[o].work_due < rc->next_due)
+			rc->next_due = rc->orders[o].work_due;
 }
 
 static void rcache_free(struct iova_rcache *rc)
@@ -427,6 +424,7 @@ int iova_domain_init(struct iova_domain *iovad,
 		rc->depot_max = rcfg->depot_max;
 		rc->delay_ns = rcfg->depot_delay_ns ? rcfg->depot_delay_ns
 						    : IOVA_DEPOT_DELAY_NS;
+		rc->next_due = IOVA_NO_DEADLINE;
 		for (unsigned o = 0; o < IOVA_RANGE_CACHE_MAX_SIZE; o++) {
 			rc->orders[o].cpus = calloc(rc->nr_cpus,
 						    sizeof(struct cpu_rcache));

@@ -202,12 +202,6 @@ void stale_add(struct stale_model *sm, uint64_t start, uint64_t end,
 		sm->open++;
 }
 
-void stale_add_closed(struct stale_model *sm)
-{
-	hist_add(sm->win_ns, 0);
-	hist_add(sm->win_ops, 0);
-	sm->closed++;
-}
 
 void stale_cover(struct stale_model *sm, uint64_t start, uint64_t end,
 		 uint64_t now, uint64_t op)

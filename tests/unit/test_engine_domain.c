@@ -555,6 +555,8 @@ static void random_ops(struct tenv *t, uint64_t seed, unsigned rounds,
 		size = ((rnd(&r) % 8) + 1) << sh;
 		if (rnd(&r) % 3 == 0)
 			size = ((rnd(&r) % 1024) + 1) << 12;
+		if (rnd(&r) % 3 == 0)
+			size = engine_domain_granule(t->d); /* the single-page paths */
 		assert_int_equal(engine_at(t->e, (uint64_t)i * 1000, 0, &t->err), 0);
 		if (op < 5) {
 			int ret = engine_map(t->d, iova, pa, size, RW, &t->err);
