@@ -59,67 +59,20 @@ static inline void account_tables(struct engine_domain *d)
 
 /* ---- stale bookkeeping ---- */
 
-static void fresh_to_tree(struct engine_domain *d, unsigned i)
-{
-	struct engine *e = d->e;
-
-	stale_add(&d->stale, d->fresh[i].start, d->fresh[i].end, e->now, e->op);
-	d->fresh[i] = d->fresh[--d->nr_fresh];
-}
-
-static void fresh_add(struct engine_domain *d, uint64_t start, uint64_t end)
-{
-	if (!d->e->cfg.stale)
-		return;
-	if (d->nr_fresh && d->fresh[d->nr_fresh - 1].end == start) {
-		d->fresh[d->nr_fresh - 1].end = end;
-		return;
-	}
-	if (d->nr_fresh == FRESH_MAX)
-		fresh_to_tree(d, 0);
-	d->fresh[d->nr_fresh++] = (struct fresh_range){ start, end };
-}
-
 static void cover_range(void *ctx, uint64_t start, uint64_t end)
 {
 	struct engine_domain *d = ctx;
-	struct engine *e = d->e;
 
-	if (!e->cfg.stale)
-		return;
-	if (d->nr_fresh == 1 && d->fresh[0].start >= start && d->fresh[0].end <= end) {
-		/* the usual case: this operation's unmap, now invalidated */
-		stale_add_closed(&d->stale);
-		d->nr_fresh = 0;
-	}
-	for (unsigned i = 0; i < d->nr_fresh;) {
-		struct fresh_range *f = &d->fresh[i];
-
-		if (f->end <= start || f->start >= end) {
-			i++;
-		} else if (f->start >= start && f->end <= end) {
-			/* unmapped and invalidated in the same operation */
-			stale_add_closed(&d->stale);
-			*f = d->fresh[--d->nr_fresh];
-		} else {
-			fresh_to_tree(d, i); /* the tree splits it */
-		}
-	}
 	if (!stale_empty(&d->stale))
-		stale_cover(&d->stale, start, end, e->now, e->op);
+		stale_cover(&d->stale, start, end, d->e->now, d->e->op);
 }
 
 static void cover_all(void *ctx)
 {
 	struct engine_domain *d = ctx;
-	struct engine *e = d->e;
 
-	if (!e->cfg.stale)
-		return;
-	for (unsigned i = 0; i < d->nr_fresh; i++)
-		stale_add_closed(&d->stale);
-	d->nr_fresh = 0;
-	stale_cover_all(&d->stale, e->now, e->op);
+	if (!stale_empty(&d->stale))
+		stale_cover_all(&d->stale, d->e->now, d->e->op);
 }
 
 static const struct inv_cover *domain_cover(struct engine_domain *d,
@@ -131,8 +84,6 @@ static const struct inv_cover *domain_cover(struct engine_domain *d,
 
 void domain_op_end_slow(struct engine_domain *d)
 {
-	while (d->nr_fresh)
-		fresh_to_tree(d, d->nr_fresh - 1);
 	if (d->timers_touched) {
 		d->timers_touched = false;
 		domain_update_deadline(d);
@@ -148,16 +99,6 @@ void domain_reuse_check_slow(struct engine_domain *d, uint64_t iova,
 
 	if (!e->cfg.stale || !size)
 		return;
-	for (unsigned i = 0; i < d->nr_fresh; i++)
-		if (d->fresh[i].start < end && d->fresh[i].end > iova) {
-			e->rep.reuse_before_flush++;
-			engine_finding(e, SEV_ERROR, "engine.iova.reuse-before-flush",
-				       d, iova, size,
-				       "%s iova 0x%llx-0x%llx that was unmapped in this operation and is not yet invalidated",
-				       what, (unsigned long long)iova,
-				       (unsigned long long)(end - 1));
-			return;
-		}
 	if (stale_find(&d->stale, iova, end, &hit)) {
 		e->rep.reuse_before_flush++;
 		engine_finding(e, SEV_ERROR, "engine.iova.reuse-before-flush",
@@ -252,6 +193,7 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
 	uint64_t min = 1ull << d->min_shift, left = size, cur = iova, cur_pa = pa;
+	uint64_t leaves = 0;
 	uint32_t perm = prot_to_perm(prot);
 	bool expect_exist = false;
 	int ret = 0;
@@ -291,6 +233,15 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 			break;
 		}
 		shift = ctz64(pgsize);
+		leaves += count;
+		if (leaves > e->cfg.max_op_pages) {
+			ret = err_set(err, -E2BIG,
+				      "mapping 0x%llx bytes at iova 0x%llx needs more than %llu page-table entries",
+				      (unsigned long long)size,
+				      (unsigned long long)iova,
+				      (unsigned long long)e->cfg.max_op_pages);
+			break;
+		}
 		ret = pt_map_pages(&d->mapper, cur, cur_pa, shift, count, perm,
 				   &done, err);
 		r->codec_map_calls++;
@@ -399,12 +350,15 @@ uint64_t domain_unmap_nocheck(struct engine_domain *d, uint64_t iova,
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
 	uint64_t min = 1ull << d->min_shift, unmapped = 0, cur = iova;
+	struct stale_rec *rec = NULL;
 
 	if ((iova | size) & (min - 1)) {
 		/* the core logs "unaligned" and unmaps nothing */
 		engine_count_error(e, -EINVAL);
 		return 0;
 	}
+	if (e->cfg.stale && size)
+		rec = stale_begin(&d->stale, e->now, e->op, iova, size);
 	while (unmapped < size) {
 		uint64_t count, n, freed;
 		uint64_t pgsize = pt_pgsize(d->pgsize_bitmap, cur, cur,
@@ -430,7 +384,9 @@ uint64_t domain_unmap_nocheck(struct engine_domain *d, uint64_t iova,
 		freed = d->mapper.tables_freed - d->tables_freed_seen;
 		d->gather_tables += freed;
 		account_tables(d);
-		fresh_add(d, cur, cur + n);
+		/* pending before the gather add: a sync it forces runs after
+		 * this piece's PTEs are gone, so its range counts */
+		stale_piece(&d->stale, rec, cur, cur + n);
 		gather_add(d, g, cur, n, pgsize);
 		if (freed && d->caps.model == INV_MODEL_SMMU) {
 			/* io-pgtable-arm flushes the walk cache at once
@@ -450,6 +406,7 @@ uint64_t domain_unmap_nocheck(struct engine_domain *d, uint64_t iova,
 		cur += n;
 		unmapped += n;
 	}
+	stale_end(&d->stale, rec, e->now, e->op);
 	r->bytes_unmapped += unmapped;
 	d->mapped_bytes -= unmapped < d->mapped_bytes ? unmapped : d->mapped_bytes;
 	if (unmapped < size)
@@ -471,7 +428,7 @@ uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova)
 	bool had_leaf = false;
 
 	pgsize = pt_pgsize(d->pgsize_bitmap, iova, iova, g, &count);
-	if ((iova & (g - 1)) || pgsize != g || count != 1 || d->nr_fresh) {
+	if ((iova & (g - 1)) || pgsize != g || count != 1) {
 		struct engine_gather gather;
 
 		engine_gather_init(&gather);
@@ -493,8 +450,9 @@ uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova)
 	r->pages_unmapped[d->min_shift]++;
 	freed = d->mapper.tables_freed - d->tables_freed_seen;
 	account_tables(d);
-	/* nothing else can be pending in this operation: the models only
-	 * need to hear about invalidations when the stale tree has pieces */
+	/* the page is invalidated before this operation ends, so it never
+	 * enters the stale tree; the tree hears of invalidations only when
+	 * it holds something */
 	cv = stale_empty(&d->stale) ? NULL : &d->cover;
 	if (freed && d->caps.model == INV_MODEL_SMMU) {
 		inv_range(&d->caps, iova, iova + n - 1, g, false, &r->inv, cv);
@@ -635,8 +593,12 @@ void domain_free_iova_after_unmap(struct engine_domain *d, uint64_t iova,
 		struct fq_hooks h;
 
 		d->timers_touched = true;
-		fq_queue(&d->fq, fq_hooks(d, &h), e->cpu, e->now, pfn, pages,
-			 d->gather_tables);
+		if (!fq_queue(&d->fq, fq_hooks(d, &h), e->cpu, e->now, pfn, pages,
+			      d->gather_tables)) {
+			/* no ring memory: flush now and free, as strict */
+			domain_flush_all(d, ENGINE_FLUSH_FQ_FULL);
+			domain_iova_free(d, pfn, pages);
+		}
 		d->gather_tables = 0;
 	} else {
 		domain_iova_free(d, pfn, pages);

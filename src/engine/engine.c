@@ -11,6 +11,7 @@
 #define DEFAULT_ARENA_BASE 0x100000000ull   /* tables above 4 GiB */
 #define DEFAULT_ARENA_LIMIT (64ull << 30)
 #define DEFAULT_MAX_FINDINGS 64
+#define DEFAULT_MAX_OP_PAGES (1ull << 24)
 #define ENGINE_MAX_FINDINGS_KEPT 100000
 
 void engine_config_default(struct engine_config *c)
@@ -21,6 +22,7 @@ void engine_config_default(struct engine_config *c)
 	c->arena_base = DEFAULT_ARENA_BASE;
 	c->arena_limit = DEFAULT_ARENA_LIMIT;
 	c->max_findings = DEFAULT_MAX_FINDINGS;
+	c->max_op_pages = DEFAULT_MAX_OP_PAGES;
 }
 
 void engine_dev_config_default(struct engine_dev_config *c)
@@ -49,6 +51,8 @@ int engine_new(const struct engine_config *cfg, struct engine **out,
 	if (!e)
 		return err_set(err, -ENOMEM, "out of memory for the engine");
 	e->cfg = *cfg;
+	if (!e->cfg.max_op_pages)
+		e->cfg.max_op_pages = DEFAULT_MAX_OP_PAGES;
 	e->next_deadline = UINT64_MAX;
 	hist_init(&e->rep.stale_ns);
 	hist_init(&e->rep.stale_ops);

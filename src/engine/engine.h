@@ -58,6 +58,9 @@ struct engine_config {
 	unsigned max_findings; /* findings kept in the report (the count of
 				* all is always exact) */
 	uint64_t max_stale_ranges; /* cap on tracked pending ranges */
+	uint64_t max_op_pages; /* page-table leaves one map may write
+				* (bounds the work a record can cause);
+				* over it: -E2BIG */
 };
 void engine_config_default(struct engine_config *c);
 

@@ -11,15 +11,6 @@
 #include "mem/arena.h"
 #include "mem/physmem.h"
 
-/* Unmapped ranges of the current operation not yet invalidated: most are
- * invalidated before the operation ends, so they wait here instead of in
- * the stale tree. */
-#define FRESH_MAX 32
-
-struct fresh_range {
-	uint64_t start, end;
-};
-
 struct engine_domain {
 	struct engine *e;
 	unsigned id;
@@ -41,8 +32,6 @@ struct engine_domain {
 	struct iova_domain iovad;
 	uint64_t aperture_end;
 	struct stale_model stale;
-	struct fresh_range fresh[FRESH_MAX];
-	unsigned nr_fresh;
 	struct refmodel ref;
 	uint64_t mapped_bytes;
 	uint64_t tables_alloc_seen, tables_freed_seen;
@@ -119,15 +108,15 @@ void domain_reuse_check_slow(struct engine_domain *d, uint64_t iova,
 static inline void domain_reuse_check(struct engine_domain *d, uint64_t iova,
 				      uint64_t size, const char *what)
 {
-	if (d->nr_fresh || !stale_empty(&d->stale))
+	if (!stale_empty(&d->stale))
 		domain_reuse_check_slow(d, iova, size, what);
 }
-/* End of an operation: fresh ranges still pending enter the stale tree,
- * a timer armed during it becomes the engine's next deadline. */
+/* End of an operation: a timer armed during it becomes the engine's next
+ * deadline. */
 void domain_op_end_slow(struct engine_domain *d);
 static inline void domain_op_end(struct engine_domain *d)
 {
-	if (d->nr_fresh || d->timers_touched)
+	if (d->timers_touched)
 		domain_op_end_slow(d);
 }
 void domain_run_timers(struct engine_domain *d, uint64_t now);

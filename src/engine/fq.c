@@ -32,11 +32,16 @@ static void flush(struct flush_queue *fq, const struct fq_hooks *h,
 	fq->finish_cnt++;
 }
 
-void fq_queue(struct flush_queue *fq, const struct fq_hooks *h, unsigned cpu,
+bool fq_queue(struct flush_queue *fq, const struct fq_hooks *h, unsigned cpu,
 	      uint64_t now, uint64_t pfn, uint64_t pages, uint64_t tables)
 {
 	struct fq_ring *r = &fq->rings[fq->nr_rings == 1 ? 0 : cpu];
 	unsigned idx;
+
+	/* rings get their entries on first use: many CPUs, few active */
+	if (!r->entries &&
+	    !(r->entries = malloc((r->mask + 1) * sizeof(struct fq_entry))))
+		return false;
 
 	ring_free(fq, r, h, cpu);
 	if (ring_full(r)) {
@@ -56,6 +61,7 @@ void fq_queue(struct flush_queue *fq, const struct fq_hooks *h, unsigned cpu,
 		fq->timer_due = now + fq->timeout_ns;
 		fq->timer_cpu = cpu;
 	}
+	return true;
 }
 
 void fq_timeout(struct flush_queue *fq, const struct fq_hooks *h)
@@ -87,12 +93,8 @@ int fq_init(struct flush_queue *fq, unsigned nr_cpus, bool single,
 	fq->rings = calloc(fq->nr_rings, sizeof(*fq->rings));
 	if (!fq->rings)
 		goto nomem;
-	for (unsigned i = 0; i < fq->nr_rings; i++) {
+	for (unsigned i = 0; i < fq->nr_rings; i++)
 		fq->rings[i].mask = size - 1;
-		fq->rings[i].entries = malloc(size * sizeof(struct fq_entry));
-		if (!fq->rings[i].entries)
-			goto nomem;
-	}
 	return 0;
 nomem:
 	fq_release(fq);

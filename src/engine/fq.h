@@ -54,8 +54,9 @@ int fq_init(struct flush_queue *fq, unsigned nr_cpus, bool single,
 	    unsigned size, uint64_t timeout_ns, struct errbuf *err);
 void fq_release(struct flush_queue *fq);
 
-/* queue_iova on @cpu at @now. */
-void fq_queue(struct flush_queue *fq, const struct fq_hooks *h, unsigned cpu,
+/* queue_iova on @cpu at @now; false (nothing queued) when out of
+ * memory for the ring. */
+bool fq_queue(struct flush_queue *fq, const struct fq_hooks *h, unsigned cpu,
 	      uint64_t now, uint64_t pfn, uint64_t pages, uint64_t tables);
 /* fq_flush_timeout; the caller runs it when fq->timer_due has come. */
 void fq_timeout(struct flush_queue *fq, const struct fq_hooks *h);

@@ -7,7 +7,8 @@
 struct stale_rec {
 	uint64_t unmap_ns, unmap_op;
 	uint64_t iova, size;
-	uint64_t pieces;
+	uint64_t pieces;     /* pending pieces, +1 while the unmap runs */
+	bool any;            /* a piece was ever added */
 	struct stale_rec *next_free;
 };
 
@@ -140,6 +141,7 @@ static bool piece_insert(struct stale_model *sm, uint64_t start, uint64_t end,
 	rbt_insert_fixup(&sm->root, &p->rb);
 	sm->pieces++;
 	rec->pieces++;
+	rec->any = true;
 	return true;
 }
 
@@ -165,22 +167,29 @@ static void piece_remove(struct stale_model *sm, struct stale_piece *p,
 		rec_close(sm, r, now, op);
 }
 
-void stale_add(struct stale_model *sm, uint64_t start, uint64_t end,
-	       uint64_t now, uint64_t op)
+struct stale_rec *stale_begin(struct stale_model *sm, uint64_t now,
+			      uint64_t op, uint64_t iova, uint64_t size)
 {
-	struct stale_rec *rec;
+	struct stale_rec *rec = rec_get(sm);
+
+	if (!rec) {
+		sm->untracked++;
+		return NULL;
+	}
+	*rec = (struct stale_rec){ .unmap_ns = now, .unmap_op = op,
+				   .iova = iova, .size = size, .pieces = 1 };
+	sm->open++;
+	return rec;
+}
+
+void stale_piece(struct stale_model *sm, struct stale_rec *rec,
+		 uint64_t start, uint64_t end)
+{
 	struct rbt_node *rb;
 	uint64_t cur = start;
 
-	if (end <= start)
+	if (!rec || end <= start)
 		return;
-	rec = rec_get(sm);
-	if (!rec) {
-		sm->untracked++;
-		return;
-	}
-	*rec = (struct stale_rec){ .unmap_ns = now, .unmap_op = op,
-				   .iova = start, .size = end - start };
 	/* fill only the gaps between pieces already pending */
 	rb = first_ending_after(sm, start);
 	while (cur < end) {
@@ -196,12 +205,30 @@ void stale_add(struct stale_model *sm, uint64_t start, uint64_t end,
 		if (p->end > cur)
 			cur = p->end;
 	}
-	if (rec->pieces == 0)
-		rec_put(sm, rec);
-	else
-		sm->open++;
 }
 
+void stale_end(struct stale_model *sm, struct stale_rec *rec, uint64_t now,
+	       uint64_t op)
+{
+	if (!rec || --rec->pieces)
+		return;
+	if (rec->any) {
+		rec_close(sm, rec, now, op);
+	} else {
+		/* nothing was unmapped, or all of it was pending already */
+		sm->open--;
+		rec_put(sm, rec);
+	}
+}
+
+void stale_add(struct stale_model *sm, uint64_t start, uint64_t end,
+	       uint64_t now, uint64_t op)
+{
+	struct stale_rec *rec = stale_begin(sm, now, op, start, end - start);
+
+	stale_piece(sm, rec, start, end);
+	stale_end(sm, rec, now, op);
+}
 
 void stale_cover(struct stale_model *sm, uint64_t start, uint64_t end,
 		 uint64_t now, uint64_t op)

@@ -39,8 +39,19 @@ void stale_init(struct stale_model *sm, uint64_t cap, struct hist *win_ns,
 		struct hist *win_ops);
 void stale_release(struct stale_model *sm);
 
-/* [start, end) was unmapped at (@now, @op).  Parts already pending keep
- * their earlier unmap time. */
+/* One unmap (iommu_unmap, or one DMA unmap): begin, the pieces its
+ * driver calls removed, end.  The record's window runs until the last of
+ * its pieces is invalidated, and not before the unmap has ended, so a
+ * sync forced halfway through does not close it.  Parts already pending
+ * from an earlier unmap keep their earlier time.  begin returns NULL when
+ * the model is at its cap (then nothing is tracked). */
+struct stale_rec *stale_begin(struct stale_model *sm, uint64_t now,
+			      uint64_t op, uint64_t iova, uint64_t size);
+void stale_piece(struct stale_model *sm, struct stale_rec *rec,
+		 uint64_t start, uint64_t end);
+void stale_end(struct stale_model *sm, struct stale_rec *rec, uint64_t now,
+	       uint64_t op);
+/* begin + one piece + end */
 void stale_add(struct stale_model *sm, uint64_t start, uint64_t end,
 	       uint64_t now, uint64_t op);
 /* An unmap whose invalidation completes in the same operation: a window

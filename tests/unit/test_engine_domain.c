@@ -257,6 +257,11 @@ static void test_map_eexist_rolls_back(void **state)
 	assert_int_equal(r->err_eexist, 1);
 	assert_int_equal(r->flushes[ENGINE_FLUSH_STRICT], 1); /* the undo syncs */
 	assert_int_equal(engine_map(t.d, K4, 0x50001, K4, RW, &t.err), -EINVAL);
+	/* a record cannot make the engine write an unbounded table: 2^36
+	 * pages of 4K (iova and pa not congruent) are refused after the cap */
+	assert_int_equal(engine_map(t.d, 1ull << 40, (1ull << 40) + K4, 1ull << 46,
+				    RW, &t.err), -E2BIG);
+	assert_int_equal(leaf_size_at(&t, 1ull << 40), 0);
 	assert_int_equal(engine_domain_mapped_bytes(t.d), K4);
 	tenv_check_all(&t);
 	tenv_no_mismatch(&t);
@@ -492,6 +497,75 @@ static void test_map_sg_merges(void **state)
 	engine_free(t.e);
 }
 
+/* ---- report as name/value pairs ---- */
+
+struct kv {
+	char names[256][64];
+	uint64_t values[256];
+	unsigned n, stop_after;
+};
+
+static int collect(void *arg, const char *name, uint64_t value)
+{
+	struct kv *kv = arg;
+
+	if (kv->n >= 256)
+		return -1;
+	snprintf(kv->names[kv->n], sizeof(kv->names[0]), "%s", name);
+	kv->values[kv->n++] = value;
+	return kv->stop_after && kv->n == kv->stop_after ? 7 : 0;
+}
+
+static uint64_t kv_get(const struct kv *kv, const char *name)
+{
+	for (unsigned i = 0; i < kv->n; i++)
+		if (!strcmp(kv->names[i], name))
+			return kv->values[i];
+	fail_msg("no report field %s", name);
+	return 0;
+}
+
+static void test_report_pairs(void **state)
+{
+	struct engine_domain_config dc;
+	struct tenv t;
+	static struct kv kv;
+
+	(void)state;
+	tenv_engine(&t, 1);
+	tenv_vtd(&t, &dc);
+	tenv_domain(&t, &dc);
+	assert_int_equal(engine_at(t.e, 500, 0, &t.err), 0);
+	assert_int_equal(engine_map(t.d, 0x1ff000, 0x1ff000, 0x402000, RW, &t.err), 0);
+	assert_int_equal(engine_unmap(t.d, 0x1ff000, 0x402000), 0x402000);
+	memset(&kv, 0, sizeof(kv));
+	assert_int_equal(engine_report_foreach(engine_report(t.e), collect, &kv), 0);
+	for (unsigned i = 0; i < kv.n; i++)
+		for (unsigned j = i + 1; j < kv.n; j++)
+			assert_string_not_equal(kv.names[i], kv.names[j]);
+	assert_int_equal(kv_get(&kv, "ops.total"), 2);
+	assert_int_equal(kv_get(&kv, "ops.map"), 1);
+	assert_int_equal(kv_get(&kv, "map.pages_mapped.4k"), 2);
+	assert_int_equal(kv_get(&kv, "map.pages_mapped.2m"), 2);
+	assert_int_equal(kv_get(&kv, "map.bytes_unmapped"), 0x402000);
+	/* VT-d add_page: 4K, then 4M of 2M pages (page size change), then 4K */
+	assert_int_equal(kv_get(&kv, "flush.gather"), 2);
+	assert_int_equal(kv_get(&kv, "flush.strict"), 1);
+	assert_int_equal(kv_get(&kv, "inval.vtd_psi.am0"), 2);
+	assert_int_equal(kv_get(&kv, "inval.vtd_dsi"), 1); /* 4M: AM 10 > 9 */
+	assert_int_equal(kv_get(&kv, "time.first_ns"), 500);
+	assert_int_equal(kv_get(&kv, "stale.closed"), 1);
+	/* indexed counters appear only when non-zero */
+	for (unsigned i = 0; i < kv.n; i++)
+		assert_false(!strcmp(kv.names[i], "map.pages_mapped.1g"));
+	/* a non-zero return stops the walk and is passed back */
+	memset(&kv, 0, sizeof(kv));
+	kv.stop_after = 3;
+	assert_int_equal(engine_report_foreach(engine_report(t.e), collect, &kv), 7);
+	assert_int_equal(kv.n, 3);
+	engine_free(t.e);
+}
+
 /* The checker itself: a page-table entry changed behind the engine's back
  * must show up as a mismatch. */
 static void test_checker_catches_corruption(void **state)
@@ -639,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_caching_mode_flush_on_map),
 		cmocka_unit_test(test_stale_windows_and_reuse),
 		cmocka_unit_test(test_map_sg_merges),
+		cmocka_unit_test(test_report_pairs),
 		cmocka_unit_test(test_checker_catches_corruption),
 		cmocka_unit_test(test_random_vtd),
 		cmocka_unit_test(test_random_pow2_behaviours),
