@@ -25,6 +25,13 @@ void engine_config_default(struct engine_config *c)
 	c->max_op_pages = DEFAULT_MAX_OP_PAGES;
 }
 
+const char *engine_allocator_name(unsigned i)
+{
+	const struct iova_allocator_ops *ops = iova_allocator_at(i);
+
+	return ops ? ops->name : NULL;
+}
+
 void engine_dev_config_default(struct engine_dev_config *c)
 {
 	memset(c, 0, sizeof(*c));

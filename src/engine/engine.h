@@ -110,7 +110,9 @@ struct engine_domain_config {
 	uint64_t aperture_start;   /* default 0 (pfn 0 is never used) */
 	uint64_t aperture_end;     /* inclusive; 0: 2^ias - 1 */
 	uint64_t bitmap_pages;     /* bitmap allocator window; 0: 4 GiB */
-	bool rcache;               /* per-CPU range caches (default true) */
+	bool rcache;               /* per-CPU range caches (default true;
+				    * the old AMD bitmap allocator had
+				    * none) */
 	unsigned rcache_mag_size;  /* 0: 127 */
 	unsigned rcache_depot_max; /* 0: v6.7+ list with trimming */
 	bool reserve_msi;          /* reserve the MSI window of the IOMMU
@@ -119,6 +121,10 @@ struct engine_domain_config {
 	unsigned fq_size;          /* 0: 256 per CPU / 32768 single */
 	uint64_t fq_timeout_ns;    /* 0: 10 ms / 1 s */
 };
+/* IOVA allocators by index, NULL past the end ("rbtree", "bitmap"), for
+ * option parsing and help texts. */
+const char *engine_allocator_name(unsigned i);
+
 /* Defaults for a domain on @pt (copied). */
 void engine_domain_config_default(struct engine_domain_config *c,
 				  const struct pt_cfg *pt);

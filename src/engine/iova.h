@@ -62,6 +62,8 @@ extern const struct iova_allocator_ops iova_rbtree_ops;
 extern const struct iova_allocator_ops iova_bitmap_ops;
 /* By exact name: "rbtree", "bitmap"; NULL when unknown. */
 const struct iova_allocator_ops *iova_allocator_find(const char *name);
+/* The @i-th allocator, NULL past the end. */
+const struct iova_allocator_ops *iova_allocator_at(unsigned i);
 
 struct iova_rcache_cfg {
 	bool enabled;

@@ -246,14 +246,19 @@ const struct iova_allocator_ops iova_bitmap_ops = {
 	.allocated = bitmap_allocated,
 };
 
+static const struct iova_allocator_ops *const allocators[] = {
+	&iova_rbtree_ops, &iova_bitmap_ops,
+};
+
 const struct iova_allocator_ops *iova_allocator_find(const char *name)
 {
-	static const struct iova_allocator_ops *const all[] = {
-		&iova_rbtree_ops, &iova_bitmap_ops,
-	};
-
-	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i]->name, name))
-			return all[i];
+	for (size_t i = 0; name && i < sizeof(allocators) / sizeof(allocators[0]); i++)
+		if (!strcmp(allocators[i]->name, name))
+			return allocators[i];
 	return NULL;
+}
+
+const struct iova_allocator_ops *iova_allocator_at(unsigned i)
+{
+	return i < sizeof(allocators) / sizeof(allocators[0]) ? allocators[i] : NULL;
 }

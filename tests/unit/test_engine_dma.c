@@ -123,6 +123,39 @@ static void test_32bit_fallback(void **state)
 	engine_free(x.t.e);
 }
 
+static void test_bitmap_allocator_domain(void **state)
+{
+	struct engine_domain_config dc;
+	struct engine_dev_config devc;
+	struct engine_domain *d2;
+	struct engine_dev *dev;
+	struct tenv t;
+	uint64_t a, b, c;
+
+	(void)state;
+	tenv_engine(&t, 1);
+	tenv_vtd(&t, &dc);
+	dc.allocator = "bitmap";
+	dc.rcache = false; /* the old AMD allocator had no range caches */
+	tenv_domain(&t, &dc);
+	engine_dev_config_default(&devc);
+	assert_int_equal(engine_dev_add(t.e, t.d, &devc, &dev, &t.err), 0);
+	/* bottom-up next fit from the first usable pfn */
+	assert_int_equal(engine_dma_map_page(dev, 0x5000, K4, ENGINE_DMA_TO_DEVICE, &a, &t.err), 0);
+	assert_int_equal(a, 0x1000);
+	assert_int_equal(engine_dma_map_page(dev, 0x6000, 2 * K4, ENGINE_DMA_TO_DEVICE, &b, &t.err), 0);
+	assert_int_equal(b, 0x2000);
+	engine_dma_unmap_page(dev, a, K4);
+	/* next fit: the freed page is not reused until the window wraps */
+	assert_int_equal(engine_dma_map_page(dev, 0x7000, K4, ENGINE_DMA_TO_DEVICE, &c, &t.err), 0);
+	assert_int_not_equal(c, a);
+	tenv_no_mismatch(&t);
+	dc.allocator = "buddy";
+	assert_int_equal(engine_domain_add(t.e, &dc, &d2, &t.err), -EINVAL);
+	assert_non_null(strstr(t.err.msg, "buddy"));
+	engine_free(t.e);
+}
+
 /* ---- scatterlists ---- */
 
 static void test_sg_first_not_aligned(void **state)
@@ -552,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_first_page_at_4g_minus_4k),
 		cmocka_unit_test(test_offset_rounding),
 		cmocka_unit_test(test_32bit_fallback),
+		cmocka_unit_test(test_bitmap_allocator_domain),
 		cmocka_unit_test(test_sg_first_not_aligned),
 		cmocka_unit_test(test_sg_boundary_smaller_than_segment),
 		cmocka_unit_test(test_sg_max_segment_and_4g),

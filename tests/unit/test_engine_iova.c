@@ -392,6 +392,17 @@ static void test_bitmap_next_fit(void **state)
 	iova_domain_release(&d);
 }
 
+static void test_allocator_registry(void **state)
+{
+	(void)state;
+	assert_ptr_equal(iova_allocator_find("rbtree"), &iova_rbtree_ops);
+	assert_ptr_equal(iova_allocator_find("bitmap"), &iova_bitmap_ops);
+	assert_null(iova_allocator_find("rb"));      /* exact names only */
+	assert_null(iova_allocator_find(NULL));
+	assert_ptr_equal(iova_allocator_at(0), &iova_rbtree_ops);
+	assert_null(iova_allocator_at(2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_old_fixed_depot_overflow),
 		cmocka_unit_test(test_flush_rcache_on_failure),
 		cmocka_unit_test(test_bitmap_next_fit),
+		cmocka_unit_test(test_allocator_registry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
