@@ -16,8 +16,8 @@
 #define ARM_MSI_IOVA_BASE 0x8000000ull
 #define ARM_MSI_IOVA_LENGTH 0x100000ull
 
-/* Linux's default: cap_max_amask_val is per part; 9 covers 2 MiB. */
-#define VTD_DEFAULT_MAMV 9
+/* CAP_REG.MAMV of QEMU's intel-iommu (formats.md §1.10); parts vary. */
+#define VTD_DEFAULT_MAMV 18
 
 #define DEFAULT_MAX_STALE (1ull << 20)
 

@@ -94,8 +94,8 @@ struct engine_domain_config {
 	enum engine_gather_mode gather;
 	/* VT-d CAP_REG bits */
 	bool vtd_psi;              /* default true */
-	unsigned vtd_mamv;         /* default 9 (Linux on most parts: 2 MiB
-				    * of 4 KiB pages, UNCERTAIN per part) */
+	unsigned vtd_mamv;         /* CAP_REG.MAMV; default 18, QEMU's
+				    * emulated value (hardware varies) */
 	bool vtd_caching_mode;     /* CM=1: flush on map, forces strict */
 	bool vtd_global_flush_all; /* flush-all as global (old kernels) */
 	bool amd_np_cache;

@@ -398,6 +398,7 @@ static void test_caching_mode_flush_on_map(void **state)
 	tenv_engine(&t, 1);
 	tenv_vtd(&t, &dc);
 	dc.vtd_caching_mode = true;
+	dc.vtd_mamv = 9;
 	dc.policy = ENGINE_LAZY; /* the driver forces strict anyway */
 	tenv_domain(&t, &dc);
 	assert_int_equal(engine_map(t.d, 0x3000, 0x3000, 2 * K4, RW, &t.err), 0);
@@ -534,6 +535,7 @@ static void test_report_pairs(void **state)
 	(void)state;
 	tenv_engine(&t, 1);
 	tenv_vtd(&t, &dc);
+	dc.vtd_mamv = 9;
 	tenv_domain(&t, &dc);
 	assert_int_equal(engine_at(t.e, 500, 0, &t.err), 0);
 	assert_int_equal(engine_map(t.d, 0x1ff000, 0x1ff000, 0x402000, RW, &t.err), 0);
