@@ -196,7 +196,24 @@ struct pt_walk {
 /* Walks the table tree in IOVA order.  Structural problems (reserved bits,
  * pointers outside memory, a table reached twice, loops, caps reached)
  * become findings; the walk always ends.  Returns <0 only for errors that
- * stop everything (the root itself unreadable, callback stop). */
+ * stop everything (the root itself unreadable, callback stop).
+ *
+ * Finding codes, after the format's code_prefix ("vtd.slpte.reserved"):
+ *   reserved          error: reserved bits set (mask in the message); the
+ *                     entry is not followed
+ *   invalid           error: PTE_INVALID, a table at level 0, or a next
+ *                     level not below the entry's level
+ *   leaf-size         error: a leaf size not in cfg->leaf_sizes (reported)
+ *   misaligned        warning: output address not aligned to the leaf
+ *   run-inconsistent  error: a run (size_shift > span) that is unaligned,
+ *                     too long or not uniform; its entries are reported one
+ *                     by one as span-size leaves
+ *   table-shared      warning: a table reached a second time (not walked
+ *                     again); error with "loop" when it is above the entry
+ *   table-outside     error: a table pointer outside present memory
+ *   table-unreadable  error: a present table the physmem failed to read
+ *   table-xlate       error: xlate_table failed for a table address
+ *   limit-tables, limit-entries  error: a limit ended the walk */
 int pt_walk(struct pt_walk *w, struct errbuf *err);
 
 /* ---- mapper (encoder) ---- */

@@ -314,7 +314,7 @@ static void descend(struct walk_state *st, const struct walk_table *t,
 	uint64_t pa = e->addr;
 	uint64_t bytes = pt_level_entries(st->cfg, e->next_level) * st->fmt->entry_size;
 
-	if (w->xlate_table && w->xlate_table(w->ctx, e->addr, &pa) < 0) {
+	if (w->xlate_table && w->xlate_table(w->xlate_ctx, e->addr, &pa) < 0) {
 		walk_finding(st, t, i, SEV_ERROR, "table-xlate", entry_addr(st, t, i),
 			     "table address 0x%llx does not translate through stage 2",
 			     (unsigned long long)e->addr);
@@ -482,6 +482,9 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 	const uint64_t base_addr = t->memo.addr & ~addr_only;
 	const uint8_t *chunk = t->chunk - t->chunk_first * 8;
 	int (*cb)(void *ctx, const struct pt_leaf *leaf) = w->leaf;
+	void *ctx = w->ctx;
+	const uint64_t iova0 = t->iova, pa0 = t->pa;
+	const unsigned shift = t->shift;
 	uint64_t room = st->max_entries > st->nonempty ? st->max_entries - st->nonempty : 0;
 	uint64_t taken = 0;
 	struct pt_leaf leaf = {
@@ -493,6 +496,7 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 		return i; /* the slow path reports it */
 	for (; i < end; i++) {
 		uint64_t raw;
+		int rc;
 
 		memcpy(&raw, chunk + i * 8, 8);
 		if (!raw)
@@ -507,8 +511,8 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 			struct pt_leaf *b = &st->batch[st->nr_batch++];
 
 			*b = leaf;
-			b->iova = t->iova + (i << t->shift);
-			b->entry_addr = t->pa + i * 8;
+			b->iova = iova0 + (i << shift);
+			b->entry_addr = pa0 + i * 8;
 			if (st->nr_batch == PT_WALK_BATCH) {
 				flush_leaves(st);
 				if (st->stop) {
@@ -520,9 +524,9 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 		}
 		if (!cb)
 			continue;
-		leaf.iova = t->iova + (i << t->shift);
-		leaf.entry_addr = t->pa + i * 8;
-		int rc = cb(w->ctx, &leaf);
+		leaf.iova = iova0 + (i << shift);
+		leaf.entry_addr = pa0 + i * 8;
+		rc = cb(ctx, &leaf);
 
 		if (rc) {
 			st->nonempty += taken;
@@ -671,7 +675,7 @@ int pt_walk(struct pt_walk *w, struct errbuf *err)
 			       (unsigned long long)w->iova_first,
 			       (unsigned long long)w->iova_last);
 	top = cfg->levels - 1;
-	if (w->xlate_table && w->xlate_table(w->ctx, w->root, &root) < 0)
+	if (w->xlate_table && w->xlate_table(w->xlate_ctx, w->root, &root) < 0)
 		return err_set(err, -EFAULT, "page-table root 0x%llx does not translate through stage 2",
 			       (unsigned long long)w->root);
 	bytes = pt_level_entries(cfg, top) * cfg->fmt->entry_size;

@@ -81,6 +81,7 @@ static void check_basic_core(int cls, int data, uint16_t machine)
 	assert_non_null(pm);
 	assert_string_equal(pm->ops->name, "elf");
 	assert_string_equal(pm->path, path);
+	assert_int_equal(pm->machine, machine);
 
 	/* Touching loads merge into one range. */
 	assert_int_equal(pm->nr_ranges, 2);
@@ -552,6 +553,7 @@ static void test_raw(void **state)
 	write_bytes(path, data, sizeof(data));
 	assert_int_equal(physmem_open_raw(path, base, &pm, &err), 0);
 	assert_string_equal(pm->ops->name, "raw");
+	assert_int_equal(pm->machine, 0);
 	assert_int_equal(pm->nr_ranges, 1);
 	assert_int_equal(pm->ranges[0].start, base);
 	assert_int_equal(physmem_end(pm), base + sizeof(data));

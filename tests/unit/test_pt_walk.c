@@ -30,6 +30,8 @@ static int toy_init(struct pt_cfg *cfg, struct errbuf *err)
 		cfg->level_shift[l] = 12 + 9 * l;
 		cfg->level_bits[l] = 9;
 	}
+	if (cfg->flags & 1) /* a 16 KiB root, like a concatenated LPAE one */
+		cfg->level_bits[cfg->levels - 1] = 11;
 	cfg->leaf_sizes = (1ull << 12) | (1ull << 14) | (1ull << 21) | (1ull << 23) |
 			  (1ull << 30);
 	return 0;
@@ -576,6 +578,40 @@ static void test_batch_order(void **state)
 	release(state);
 }
 
+/* A root bigger than a page: allocated as an aligned run of pages,
+ * written page by page, read by the walker in one piece. */
+static void test_big_root(void **state)
+{
+	struct toy *t = *state;
+	struct pt_cfg cfg;
+	struct pt_mapper m;
+	struct pt_leaf l;
+	struct errbuf err;
+	uint64_t mapped, iova = 1500ull << 30, before = arena_pages_in_use(t->arena);
+
+	assert_int_equal(pt_cfg_init(&cfg, &toy_fmt, 3, 41, 52, 12, 1, &err), 0);
+	assert_int_equal(pt_mapper_init(&m, &cfg, t->arena, &err), 0);
+	assert_int_equal(m.root & 0x3fff, 0);
+	assert_int_equal(arena_pages_in_use(t->arena), before + 4);
+	assert_int_equal(pt_map_pages(&m, iova, 0x200000, 21, 1, PERM_R, &mapped, &err), 0);
+	assert_int_equal(pt_map_pages(&m, 3ull << 30, 0x400000, 12, 1, PERM_R, &mapped, &err), 0);
+	assert_true(pt_lookup(&m, iova + 0x1234, &l));
+	assert_int_equal(l.phys, 0x200000);
+	t->cfg = cfg;
+	t->root = m.root;
+	walk_ok(t);
+	assert_int_equal(t->nr_findings, 0);
+	assert_int_equal(t->nr_leaves, 2);
+	assert_int_equal(t->leaves[1].iova, iova);
+	assert_int_equal(t->leaves[1].level, 1);
+	/* root entry 1500 lives in the root's third page */
+	assert_true(*slot(t, m.root + 0x2000, 0xee0 / 8) != 0);
+	assert_int_equal(pt_unmap_pages(&m, iova, 21, 1, -1, true), 0x200000);
+	assert_int_equal(pt_unmap_pages(&m, 3ull << 30, 12, 1, -1, true), 0x1000);
+	assert_int_equal(m.tables_allocated - m.tables_freed, 1);
+	release(state);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -592,6 +628,7 @@ int main(void)
 		T(test_stops),
 		T(test_mapper_runs),
 		T(test_batch_order),
+		T(test_big_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
