@@ -75,13 +75,6 @@ static void cover_all(void *ctx)
 		stale_cover_all(&d->stale, d->e->now, d->e->op);
 }
 
-static const struct inv_cover *domain_cover(struct engine_domain *d,
-					    struct inv_cover *cv)
-{
-	(void)cv;
-	return &d->cover;
-}
-
 void domain_op_end_slow(struct engine_domain *d)
 {
 	if (d->timers_touched) {
@@ -142,12 +135,11 @@ static void gather_add_range(struct engine_gather *g, uint64_t iova,
 void domain_iotlb_sync(struct engine_domain *d, struct engine_gather *g,
 		       enum engine_flush_cause cause)
 {
-	struct inv_cover cv;
 	bool queued = g->queued;
 
 	if (g->start <= g->end) {
 		inv_range(&d->caps, g->start, g->end, g->pgsize, true,
-			  &d->e->rep.inv, domain_cover(d, &cv));
+			  &d->e->rep.inv, &d->cover);
 		d->e->rep.flushes[cause]++;
 	}
 	engine_gather_init(g);
@@ -324,21 +316,19 @@ int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
 
 void domain_sync_map(struct engine_domain *d, uint64_t iova, uint64_t size)
 {
-	struct inv_cover cv;
 
 	if (!size || !d->map_flushes)
 		return;
 	if (inv_map(&d->caps, iova, iova + size - 1, &d->e->rep.inv,
-		    domain_cover(d, &cv)))
+		    &d->cover))
 		d->e->rep.flushes[ENGINE_FLUSH_CACHING_MODE]++;
 }
 
 void domain_flush_all(struct engine_domain *d, enum engine_flush_cause cause)
 {
-	struct inv_cover cv;
 
 	inv_all(&d->caps, d->cfg.vtd_global_flush_all, &d->e->rep.inv,
-		domain_cover(d, &cv));
+		&d->cover);
 	d->e->rep.flushes[cause]++;
 }
 
@@ -391,10 +381,8 @@ uint64_t domain_unmap_nocheck(struct engine_domain *d, uint64_t iova,
 		if (freed && d->caps.model == INV_MODEL_SMMU) {
 			/* io-pgtable-arm flushes the walk cache at once
 			 * when it frees a table (tlb_flush_walk) */
-			struct inv_cover cv;
-
 			inv_range(&d->caps, cur, cur + n - 1, min, false,
-				  &r->inv, domain_cover(d, &cv));
+				  &r->inv, &d->cover);
 			r->flushes[ENGINE_FLUSH_WALK]++;
 		}
 		if (had_leaf && before.iova < cur)

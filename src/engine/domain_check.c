@@ -161,13 +161,9 @@ void check_leaf_before(struct engine_domain *d, const struct pt_leaf *leaf,
 {
 	struct pt_leaf now;
 
-	if (!d->e->cfg.check)
+	/* still mapped there (kept whole or split): nothing went unreported */
+	if (!d->e->cfg.check || pt_lookup(&d->mapper, leaf->iova, &now))
 		return;
-	if (pt_lookup(&d->mapper, leaf->iova, &now) && now.iova == leaf->iova &&
-	    now.size == leaf->size)
-		return;
-	if (pt_lookup(&d->mapper, leaf->iova, &now))
-		return; /* split: the part before @cur is still mapped */
 	engine_finding(d->e, SEV_WARNING, "engine.unmap.outside-range", d,
 		       leaf->iova, cur - leaf->iova,
 		       "unmap at 0x%llx removed the whole 0x%llx-byte leaf at 0x%llx, including 0x%llx bytes before the unmapped range",
