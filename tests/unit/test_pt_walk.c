@@ -433,6 +433,7 @@ static void test_iova_base_and_xlate(void **state)
 	w.root = t->root + off;
 	w.iova_base = 0xffff800000000000ull;
 	w.xlate_table = xlate;
+	w.xlate_ctx = t;
 	assert_int_equal(run(t, &w), 0);
 	assert_int_equal(t->nr_leaves, 1);
 	assert_int_equal(t->leaves[0].iova, 0xffff800000002000ull);
@@ -445,6 +446,7 @@ static void test_iova_base_and_xlate(void **state)
 	w = toy_walk(t);
 	w.root = 0x7770000 + off;
 	w.xlate_table = xlate;
+	w.xlate_ctx = t;
 	assert_true(pt_walk(&w, NULL) < 0);
 	release(state);
 }
