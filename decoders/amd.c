@@ -13,7 +13,7 @@
  *                       GIoV=1 requests without PASID use PASID 0's.  With
  *                       Mode != 0 the guest tables and the GCR3 table are
  *                       in guest-physical space, nested under the v1 table.
- * Interrupt remapping fields are checked, not walked. */
+ * Interrupt remapping tables are not walked; only IntTabLen is checked. */
 #include "decoders/amd.h"
 
 #include <elf.h>
@@ -136,11 +136,11 @@ static bool v1_translate(struct amd_decode *d, const struct pt_cfg *cfg,
 		if (physmem_read_u64(d->ctx->mem, table + idx * 8, &raw, &err) < 0)
 			return false;
 		cfg->fmt->decode(cfg, level, gpa & ~span_mask, raw, &e);
-		if (e.kind == PTE_LEAF) {
+		if (e.kind == PTE_LEAF && !e.reserved) {
 			*spa = e.addr + (gpa & span_mask);
 			return true;
 		}
-		if (e.kind != PTE_TABLE || e.next_level >= level)
+		if (e.kind != PTE_TABLE || e.reserved || e.next_level >= level)
 			return false;
 		/* skipped levels: their IOVA bits must be zero */
 		unsigned top = cfg->level_shift[e.next_level] +
@@ -312,8 +312,11 @@ static int decode_guest(struct amd_decode *d, struct amd_dte_ctx *c,
 		g.pasid_limit_bits = 1 + (unsigned)((d->efr >> AMD_EFR_PASMAX_SHIFT) &
 						    AMD_EFR_PASMAX_MASK);
 	g.untagged = amd_dte_get(dte, 54, 54) != 0;
-	rc = pt_cfg_init(&g.guest, &pt_fmt_x86_64, levels, 12 + 9 * levels,
-			 d->oas, 12, PT_X86_F_1G, &err);
+	/* v2 tables: 1 GiB pages always (Linux AMD_IOMMU_PGSIZES_V2); the
+	 * NX bit is defined when EFR.NXSup says so */
+	rc = pt_cfg_init(&g.guest, &pt_fmt_x86_64, levels, 12 + 9 * levels, d->oas, 12,
+			 PT_X86_F_1G | (!d->have_efr || (d->efr & AMD_EFR_NXSUP) ?
+					PT_X86_F_NXE : 0), &err);
 	if (rc < 0) {
 		report(d, AMD_F_PT_CONFIG, c, PASID_NONE, c->addr,
 		       "x86-64 tables of %u levels: %s", levels, err.msg);

@@ -172,6 +172,7 @@ static inline void amd_dte_set_gcr3_root(uint64_t dte[AMD_DTE_QWORDS],
 
 /* ---- Extended Feature Register fields the decoder acts on ---- */
 #define AMD_EFR_PPRSUP        AMD_BIT(1)
+#define AMD_EFR_NXSUP         AMD_BIT(3)
 #define AMD_EFR_GTSUP         AMD_BIT(4)
 #define AMD_EFR_HATS_SHIFT    10               /* 0/1/2 = 4/5/6 levels, 3 reserved */
 #define AMD_EFR_HATS_MASK     0x3u

@@ -29,7 +29,7 @@
  * IASup, HATS = 10b (6 levels), GLXSup = 01b, PASMax = 01111b (16-bit
  * PASIDs, as Linux supports), GIoSup. */
 #define AMD_SYNTH_DEFAULT_EFR \
-	(AMD_BIT(0) | AMD_EFR_PPRSUP | AMD_BIT(3) | AMD_EFR_GTSUP | AMD_BIT(6) | \
+	(AMD_BIT(0) | AMD_EFR_PPRSUP | AMD_EFR_NXSUP | AMD_EFR_GTSUP | AMD_BIT(6) | \
 	 (2ull << AMD_EFR_HATS_SHIFT) | (1ull << AMD_EFR_GLXSUP_SHIFT) | \
 	 (15ull << AMD_EFR_PASMAX_SHIFT) | AMD_EFR_GIOSUP)
 
