@@ -98,6 +98,11 @@ static int attach(struct amd_decode *d, const struct amd_dte_ctx *c,
 		a.s2cfg = c->host;
 		a.s2root = c->host_root;
 	}
+	/* with a host table (Mode 1-6) the DTE's IR/IW limit every mapping */
+	if ((mode == ATTACH_TRANSLATE || mode == ATTACH_NESTED) &&
+	    amd_dte_get(c->dte, 11, 9) != AMD_DTE_MODE_NONE)
+		a.perm_deny = (amd_dte_get(c->dte, 61, 61) ? 0 : PERM_R) |
+			      (amd_dte_get(c->dte, 62, 62) ? 0 : PERM_W);
 	snprintf(a.path, sizeof(a.path), "%s", path ? path : c->path);
 	rc = d->ctx->attach(d->ctx, &a);
 	if (rc < 0)
