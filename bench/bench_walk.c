@@ -421,7 +421,7 @@ static int bench_mapper(struct pt_mapper *m, struct errbuf *err)
 	char sz[16];
 
 	for (int r = 0; r < 5; r++) {
-		double t0 = cpu_now();
+		double t0 = cpu_now(), dt;
 
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t iova = base + (i << shift);
@@ -433,8 +433,9 @@ static int bench_mapper(struct pt_mapper *m, struct errbuf *err)
 				return err_set(err, -EPROTO, "unmap at 0x%llx did not unmap the page",
 					       (unsigned long long)iova);
 		}
-		if (cpu_now() - t0 < best)
-			best = cpu_now() - t0;
+		dt = cpu_now() - t0;
+		if (dt < best)
+			best = dt;
 	}
 	printf("  mapper: %s map+unmap %.1f ns per pair (best of 5 x %llu)\n",
 	       size_name(shift, sz, sizeof(sz)), best * 1e9 / (double)n,
