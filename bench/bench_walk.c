@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decoders/amd_defs.h"
 #include "decoders/pt.h"
 #include "decoders/pt_pgsize.h"
 
@@ -118,8 +119,8 @@ static int on_leaf_census(void *ctx, const struct pt_leaf *l)
 
 /* ---- workloads ---- */
 
-/* Output addresses sit at the top half of the output space, so a leaf's
- * address has as many set bits as a real one and stays aligned. */
+/* Output address of @iova: moved into the top half of the output space,
+ * which keeps every page's alignment and sets the high address bits. */
 static uint64_t pa_of(const struct pt_mapper *m, uint64_t iova)
 {
 	return iova + (1ull << (m->cfg->oas - 1));
@@ -196,7 +197,7 @@ static uint64_t xorshift64(uint64_t *s)
 /* n mappings drawn from amd_mix, each at the next IOVA aligned to its size
  * (so larger ones leave holes, as an IOVA allocator does), one in 16
  * read-only, through pt_map_range like iommu_map; then 2 MiB pages, 4 MiB
- * runs of level-2 entries and 1 GiB pages. */
+ * pages (NextLevel=7 runs of two 2 MiB entries) and 1 GiB pages. */
 static int build_amd_mix(struct pt_mapper *m, uint64_t n, uint64_t *mappings,
 			 struct errbuf *err)
 {
@@ -232,7 +233,8 @@ static int build_amd_mix(struct pt_mapper *m, uint64_t n, uint64_t *mappings,
 static const struct workload workloads[] = {
 	{ "vtd-ss", NULL, &pt_fmt_vtd_ss, 4, 48, 46, 12,
 	  PT_VTD_F_SP2M | PT_VTD_F_SP1G, build_uniform },
-	{ "amd-v1", NULL, &pt_fmt_amd_v1, 4, 48, 52, 12, 0, build_amd_mix },
+	/* FC in every leaf, as Linux's io_pgtable.c sets it */
+	{ "amd-v1", NULL, &pt_fmt_amd_v1, 4, 48, 52, 12, PT_AMD_V1_F_FC, build_amd_mix },
 };
 #define NR_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
