@@ -9,6 +9,7 @@
 /* Only commands that work are listed. */
 static const struct command *const commands[] = {
 	&cmd_dump,
+	&cmd_trace,
 
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -89,6 +89,81 @@ const char *trace_domain_origin_name(uint32_t origin)
 	return origin >= 1 && origin < TRACE_DOMAIN_ORIGIN_MAX ? names[origin] : NULL;
 }
 
+static const struct {
+	uint64_t bit;
+	const char *name;
+} attr_names[] = {
+	{ TRACE_ATTR_WEAK_ORDERING, "WEAK_ORDERING" },
+	{ TRACE_ATTR_WRITE_COMBINE, "WRITE_COMBINE" },
+	{ TRACE_ATTR_NO_KERNEL_MAPPING, "NO_KERNEL_MAPPING" },
+	{ TRACE_ATTR_SKIP_CPU_SYNC, "SKIP_CPU_SYNC" },
+	{ TRACE_ATTR_FORCE_CONTIGUOUS, "FORCE_CONTIGUOUS" },
+	{ TRACE_ATTR_ALLOC_SINGLE_PAGES, "ALLOC_SINGLE_PAGES" },
+	{ TRACE_ATTR_NO_WARN, "NO_WARN" },
+	{ TRACE_ATTR_PRIVILEGED, "PRIVILEGED" },
+	{ TRACE_ATTR_MMIO, "MMIO" },
+	{ TRACE_ATTR_UNKNOWN, "UNKNOWN" },
+};
+
+const char *trace_attr_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof(attr_names) / sizeof(attr_names[0]); i++)
+		if (bit < 64 && attr_names[i].bit == 1ull << bit)
+			return attr_names[i].name;
+	return NULL;
+}
+
+uint64_t trace_attr_parse(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(attr_names) / sizeof(attr_names[0]); i++)
+		if (strlen(attr_names[i].name) == len &&
+		    memcmp(attr_names[i].name, name, len) == 0)
+			return attr_names[i].bit;
+	return 0;
+}
+
+const char *trace_flag_name(uint16_t type, uint16_t flag)
+{
+	if (flag == TRACE_F_NO_PROT)
+		return "no_prot";
+	switch (type) {
+	case TRACE_REC_MAP:
+	case TRACE_REC_UNMAP:
+		return flag == TRACE_MAP_F_DRIVER ? "driver" : NULL;
+	case TRACE_REC_MAP_SG:
+		return flag == TRACE_MAP_SG_F_TRUNCATED ? "truncated" :
+		       flag == TRACE_MAP_SG_F_FAILED ? "failed" :
+		       flag == TRACE_MAP_SG_F_NO_IN_LENGTHS ? "no_in_lengths" : NULL;
+	case TRACE_REC_UNMAP_SG:
+		return flag == TRACE_UNMAP_SG_F_PHYS ? "phys" :
+		       flag == TRACE_UNMAP_SG_F_NO_LENGTHS ? "no_lengths" : NULL;
+	case TRACE_REC_DMA_MAP:
+	case TRACE_REC_DMA_UNMAP:
+		return flag == TRACE_DMA_F_RESOURCE ? "resource" :
+		       flag == TRACE_DMA_F_FAILED ? "failed" : NULL;
+	case TRACE_REC_DMA_ALLOC:
+	case TRACE_REC_DMA_FREE:
+		return flag == TRACE_DMA_ALLOC_F_PAGES ? "pages" :
+		       flag == TRACE_DMA_ALLOC_F_SGT ? "sgt" :
+		       flag == TRACE_DMA_ALLOC_F_FAILED ? "failed" : NULL;
+	case TRACE_REC_DMA_SYNC:
+		return flag == TRACE_DMA_SYNC_F_FOR_DEVICE ? "for_device" :
+		       flag == TRACE_DMA_SYNC_F_SG ? "sg" : NULL;
+	case TRACE_REC_IOVA_ALLOC:
+		return flag == TRACE_IOVA_F_FAILED ? "failed" : NULL;
+	case TRACE_REC_IOTLB_SYNC:
+		return flag == TRACE_IOTLB_F_ALL ? "all" : NULL;
+	case TRACE_REC_ACCESS:
+		return flag == TRACE_ACCESS_F_WRITE ? "write" :
+		       flag == TRACE_ACCESS_F_FAULT ? "fault" :
+		       flag == TRACE_ACCESS_F_PASID ? "pasid" : NULL;
+	case TRACE_REC_GROUP:
+		return flag == TRACE_GROUP_F_REMOVE ? "remove" : NULL;
+	default:
+		return NULL;
+	}
+}
+
 void trace_record_init(struct trace_record *rec, uint16_t type)
 {
 	memset(rec, 0, sizeof(*rec));

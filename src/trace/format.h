@@ -71,6 +71,19 @@ enum trace_source {
 #define TRACE_DIR_DMA_NONE      3
 #define TRACE_DIR_NONE          0xff
 
+/* DMA_ATTR_* bits stored in the attrs fields (include/linux/dma-mapping.h).
+ * Bit 63 is ours: attributes an importer could not name were set. */
+#define TRACE_ATTR_WEAK_ORDERING      (1ull << 1)
+#define TRACE_ATTR_WRITE_COMBINE      (1ull << 2)
+#define TRACE_ATTR_NO_KERNEL_MAPPING  (1ull << 4)
+#define TRACE_ATTR_SKIP_CPU_SYNC      (1ull << 5)
+#define TRACE_ATTR_FORCE_CONTIGUOUS   (1ull << 6)
+#define TRACE_ATTR_ALLOC_SINGLE_PAGES (1ull << 7)
+#define TRACE_ATTR_NO_WARN            (1ull << 8)
+#define TRACE_ATTR_PRIVILEGED         (1ull << 9)
+#define TRACE_ATTR_MMIO               (1ull << 10) /* ≈6.18 */
+#define TRACE_ATTR_UNKNOWN            (1ull << 63)
+
 /* Flag common to all types: the prot field was not recorded. */
 #define TRACE_F_NO_PROT 0x8000u
 

@@ -78,6 +78,12 @@ uint16_t trace_type_parse(const char *name);
 const char *trace_dir_name(uint8_t dir);
 /* "handle", "device", "single", "generated" or NULL. */
 const char *trace_domain_origin_name(uint32_t origin);
+/* Name of one DMA attribute bit ("SKIP_CPU_SYNC", ...) or NULL; and the
+ * bit of a name as the kernel prints it, 0 when unknown. */
+const char *trace_attr_name(unsigned bit);
+uint64_t trace_attr_parse(const char *name, size_t len);
+/* Name of one flag bit of a record type ("driver", "truncated", ...). */
+const char *trace_flag_name(uint16_t type, uint16_t flag);
 
 /* Ids defined so far in a stream: the DEVICE/DOMAIN bookkeeping the
  * writer and reader share so that both accept exactly the same files. */
