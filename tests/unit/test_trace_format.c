@@ -447,6 +447,44 @@ static void test_streaming(void **state)
 	free(buf);
 }
 
+/* The example of man 5 iommutool-trace, byte for byte. */
+static void test_man_page_example(void **state)
+{
+	static const unsigned char want[64] = {
+		0x01, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
+		0x00, 0xe9, 0xa4, 0x35, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x03, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0xf0, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0xf0, 0xa3, 0x02, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	unsigned char got[64];
+	struct trace_record rec, back;
+	struct trace_scratch scratch = { 0 };
+	struct errbuf err;
+
+	(void)state;
+	trace_record_init(&rec, TRACE_REC_MAP);
+	rec.time_ns = 900000000;
+	rec.cpu = 0;
+	rec.pid = 1;
+	rec.domain = 1;
+	rec.prot = TRACE_PROT_READ | TRACE_PROT_WRITE;
+	rec.u.map.iova = 0xfffff000;
+	rec.u.map.paddr = 0x2a3f000;
+	rec.u.map.size = 0x1000;
+	assert_int_equal(trace_record_size(&rec), sizeof(got));
+	trace_record_encode(&rec, got);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_int_equal(trace_record_decode(want, sizeof(want), &back, &scratch, &err), 0);
+	assert_int_equal(back.u.map.paddr, 0x2a3f000);
+	assert_int_equal(back.time_ns, 900000000);
+	assert_int_equal(back.dir, TRACE_DIR_NONE);
+	trace_scratch_release(&scratch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_damaged_headers),
 		cmocka_unit_test(test_writer_rejects),
 		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_man_page_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
