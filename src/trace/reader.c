@@ -20,12 +20,11 @@ static int read_error(struct trace_reader *r, int e, struct errbuf *err)
 	return err_set(err, -e, "cannot read %s: %s", r->path, strerror(e));
 }
 
+static int read_header(struct trace_reader *r, struct errbuf *err);
+
 int trace_reader_open(struct trace_reader *r, const char *path,
 		      struct errbuf *err)
 {
-	unsigned char h[TRACE_HDR_SIZE];
-	uint16_t hdr_size;
-	size_t n;
 	int e;
 
 	memset(r, 0, sizeof(*r));
@@ -44,6 +43,27 @@ int trace_reader_open(struct trace_reader *r, const char *path,
 		}
 		r->own = true;
 	}
+	return read_header(r, err);
+}
+
+int trace_reader_open_stream(struct trace_reader *r, FILE *f, const char *name,
+			     struct errbuf *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->path = strdup(name);
+	if (!r->path)
+		return err_set(err, -ENOMEM, "out of memory");
+	r->f = f;
+	return read_header(r, err);
+}
+
+static int read_header(struct trace_reader *r, struct errbuf *err)
+{
+	unsigned char h[TRACE_HDR_SIZE];
+	uint16_t hdr_size;
+	size_t n;
+	int e;
+
 	n = read_some(r, h, sizeof(h), &e);
 	if (e) {
 		read_error(r, e, err);

@@ -174,6 +174,10 @@ struct trace_reader {
 /* Opens @path ("-" = stdin) and checks the header. */
 int trace_reader_open(struct trace_reader *r, const char *path,
 		      struct errbuf *err);
+/* The same on a stream the caller keeps (fmemopen for fuzzing); @name is
+ * used in messages. */
+int trace_reader_open_stream(struct trace_reader *r, FILE *f, const char *name,
+			     struct errbuf *err);
 /* Reads the next record: 1 = one read (arrays and names stay valid until
  * the next call), 0 = end of trace, < 0 = error naming file and offset. */
 int trace_reader_next(struct trace_reader *r, struct trace_record *rec,
