@@ -770,7 +770,7 @@ static int parse_kprobe(const char *body, struct ftrace_event *ev, struct errbuf
 	const struct kp_field *dom, *iova, *paddr, *pgsize, *pgcount, *size, *prot, *dev;
 	const char *p = body;
 	size_t nr = 0;
-	uint64_t v_iova, v_size, v_count;
+	uint64_t v_iova = 0, v_size = 0, v_count = 1;
 	int rc;
 
 	if (*p != '(' || !(p = strchr(p, ')')))
@@ -841,7 +841,8 @@ static int parse_kprobe(const char *body, struct ftrace_event *ev, struct errbuf
 			rc = kp_number(pgcount, &v_count, err);
 		if (!rc && v_count && v_size > UINT64_MAX / v_count)
 			rc = err_set(err, -EINVAL, "pgsize * pgcount overflows");
-		v_size *= v_count;
+		if (!rc)
+			v_size *= v_count;
 	} else if (!rc) {
 		rc = kp_number(size, &v_size, err);
 	}

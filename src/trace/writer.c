@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 static void encode_header(unsigned char *h, uint32_t flags, uint64_t count,
@@ -49,8 +50,10 @@ int trace_writer_open(struct trace_writer *w, const char *path,
 		}
 		w->own = true;
 	}
+	/* the header is rewritten in place: not on pipes, nor on a file
+	 * opened for appending (stdout redirected with >>) */
 	w->seekable = fstat(fileno(w->f), &st) == 0 && S_ISREG(st.st_mode) &&
-		      ftello(w->f) == 0;
+		      ftello(w->f) == 0 && !(fcntl(fileno(w->f), F_GETFL) & O_APPEND);
 	w->source = source;
 	encode_header(h, TRACE_FILE_STREAMING, 0, source);
 	if (fwrite(h, 1, sizeof(h), w->f) != sizeof(h)) {
