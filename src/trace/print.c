@@ -373,7 +373,8 @@ int trace_print_record(FILE *out, bool json, const struct trace_record *rec,
 	put_flags(&l, rec);
 
 	if (json) {
-		fputs(json_object_to_json_string_ext(l.obj, JSON_C_TO_STRING_PLAIN), out);
+		fputs(json_object_to_json_string_ext(l.obj, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE), out);
 		json_object_put(l.obj);
 	}
 	fputc('\n', out);
