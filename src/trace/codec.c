@@ -34,8 +34,8 @@ static const char *const type_names[] = {
 static uint16_t type_flags(uint16_t type)
 {
 	switch (type) {
-	case TRACE_REC_MAP: return TRACE_MAP_F_DRIVER;
-	case TRACE_REC_UNMAP: return TRACE_UNMAP_F_DRIVER;
+	case TRACE_REC_MAP: return TRACE_MAP_F_DRIVER | TRACE_MAP_F_DMA_API;
+	case TRACE_REC_UNMAP: return TRACE_UNMAP_F_DRIVER | TRACE_UNMAP_F_DMA_API;
 	case TRACE_REC_MAP_SG:
 		return TRACE_MAP_SG_F_TRUNCATED | TRACE_MAP_SG_F_FAILED |
 		       TRACE_MAP_SG_F_NO_IN_LENGTHS;
@@ -129,7 +129,8 @@ const char *trace_flag_name(uint16_t type, uint16_t flag)
 	switch (type) {
 	case TRACE_REC_MAP:
 	case TRACE_REC_UNMAP:
-		return flag == TRACE_MAP_F_DRIVER ? "driver" : NULL;
+		return flag == TRACE_MAP_F_DRIVER ? "driver" :
+		       flag == TRACE_MAP_F_DMA_API ? "dma_api" : NULL;
 	case TRACE_REC_MAP_SG:
 		return flag == TRACE_MAP_SG_F_TRUNCATED ? "truncated" :
 		       flag == TRACE_MAP_SG_F_FAILED ? "failed" :

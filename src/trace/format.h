@@ -124,6 +124,8 @@ enum trace_rec_type {
 #define TRACE_MAP_OFF_SIZE   0x38
 #define TRACE_MAP_SIZE       0x40
 #define TRACE_MAP_F_DRIVER   0x0001  /* one driver map_pages call (kprobe) */
+#define TRACE_MAP_F_DMA_API  0x0002  /* done by a DMA-API call of the device
+				      * in the header (a dma:* record) */
 
 /* UNMAP: iommu_unmap(domain, iova, size) returning unmapped */
 #define TRACE_UNMAP_OFF_IOVA     0x28
@@ -131,6 +133,7 @@ enum trace_rec_type {
 #define TRACE_UNMAP_OFF_UNMAPPED 0x38  /* TRACE_UNKNOWN64 if not recorded */
 #define TRACE_UNMAP_SIZE         0x40
 #define TRACE_UNMAP_F_DRIVER     0x0001 /* one driver unmap_pages call */
+#define TRACE_UNMAP_F_DMA_API    0x0002 /* done by a DMA-API call */
 #define TRACE_UNKNOWN64          UINT64_MAX
 
 /* MAP_SG: dma_map_sg; nr_in input entries (phys, length, offset) follow

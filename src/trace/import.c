@@ -480,8 +480,9 @@ static bool claim_kprobe_attach(struct importer *imp, struct import_slot *x)
 static void take_dma(struct import_slot *x, const struct import_slot *d)
 {
 	x->dom = d->dom;
-	if (!x->dev)
-		x->dev = d->dev;
+	x->dev = d->dev;
+	/* same bit for map and unmap */
+	x->ev.rec.flags |= TRACE_MAP_F_DMA_API;
 }
 
 /* A dma:* event logged before its iommu operation (unmap_sg, free): the
