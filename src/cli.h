@@ -20,6 +20,7 @@ struct command {
 
 extern const struct command cmd_dump;
 extern const struct command cmd_synth;
+extern const struct command cmd_extract;
 extern const struct command cmd_trace;
 
 /* Prints "iommutool[ CMD]: message" on stderr (one line). */

@@ -28,6 +28,8 @@ struct physmem_ops {
 	/* Optional: a pointer valid for @len bytes until the next call on @pm
 	 * (zero-copy for the arena and mmapped files).  NULL = use read. */
 	const void *(*peek)(struct physmem *pm, uint64_t pa, size_t len);
+	/* Releases @priv only; physmem_free then frees path, ranges and
+	 * the struct itself (all malloc'd). */
 	void (*free)(struct physmem *pm);
 };
 
@@ -37,6 +39,7 @@ struct physmem {
 	struct physmem_range *ranges;  /* owned; sorted, non-overlapping */
 	size_t nr_ranges;
 	void *priv;                    /* backend state */
+	unsigned machine;              /* ELF e_machine; 0 for raw and arena */
 };
 
 /* Opens an ELF core file (ET_CORE, PT_LOAD with p_paddr).  Data is read
@@ -64,7 +67,10 @@ uint64_t physmem_end(const struct physmem *pm);
 void physmem_free(struct physmem *pm);
 
 /* Helper for backends: sorts ranges, merges adjacent ones, and rejects
- * overlaps (a hostile ELF can claim the same address twice). */
+ * overlaps (a hostile ELF can claim the same address twice) and ranges
+ * reaching 2^64.  Takes ownership of @ranges (malloc'd; freed on error)
+ * and makes it pm->ranges, freeing the old list; on error pm keeps its
+ * old ranges. */
 int physmem_set_ranges(struct physmem *pm, struct physmem_range *ranges,
 		       size_t nr, struct errbuf *err);
 

@@ -8,7 +8,8 @@ status=0
 check_page() { # help-text page
 	for opt in $(printf '%s\n' "$1" | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
 		name=${opt#--}
-		if ! grep -q -- "\\\\-\\\\-$name\\b" "$2"; then
+		# man escapes hyphens (\-); compare without the backslashes
+		if ! sed 's/\\//g' "$2" | grep -q -- "--$name\\b"; then
 			echo "$(basename "$2"): option --$name from --help is not documented"
 			status=1
 		fi
