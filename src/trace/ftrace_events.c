@@ -830,7 +830,7 @@ static int parse_kprobe(const char *body, struct ftrace_event *ev, struct errbuf
 		ev->rec.type = TRACE_REC_ATTACH;
 		return 1;
 	}
-	if (!iova || !((pgsize && pgcount) || size) || (paddr && !prot))
+	if (!iova || !((pgsize && pgcount) || size))
 		return 0;
 	rc = kp_number(dom, &ev->handle, err);
 	if (!rc)
@@ -852,10 +852,10 @@ static int parse_kprobe(const char *body, struct ftrace_event *ev, struct errbuf
 		return err_set(err, -EINVAL, "empty or wrapping range at iova 0x%llx",
 			       (unsigned long long)v_iova);
 	if (paddr) {
-		uint64_t v_paddr, v_prot;
+		uint64_t v_paddr, v_prot = 0;
 
 		rc = kp_number(paddr, &v_paddr, err);
-		if (!rc)
+		if (!rc && prot)
 			rc = kp_number(prot, &v_prot, err);
 		if (rc)
 			return rc;
@@ -863,8 +863,9 @@ static int parse_kprobe(const char *body, struct ftrace_event *ev, struct errbuf
 			return err_set(err, -EINVAL, "wrapping physical range");
 		ev->kind = FT_KPROBE_MAP;
 		ev->rec.type = TRACE_REC_MAP;
-		ev->rec.flags = TRACE_MAP_F_DRIVER;
-		ev->rec.prot = (uint16_t)(v_prot & TRACE_PROT_KNOWN);
+		/* a probe that does not fetch prot leaves it unknown */
+		ev->rec.flags = TRACE_MAP_F_DRIVER | (prot ? 0 : TRACE_F_NO_PROT);
+		ev->rec.prot = prot ? (uint16_t)(v_prot & TRACE_PROT_KNOWN) : 0;
 		ev->rec.u.map.iova = v_iova;
 		ev->rec.u.map.paddr = v_paddr;
 		ev->rec.u.map.size = v_size;

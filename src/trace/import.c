@@ -357,9 +357,11 @@ static bool dma_touches(const struct trace_record *d, uint64_t start, uint64_t l
 	}
 }
 
-/* Kprobes of one iommu_map: the same task's driver map calls since its
- * previous iommu operation, starting at the same iova and paddr and
- * adding up, contiguously, to the same size. */
+/* Kprobes of one iommu_map: the task's latest unclaimed driver map call
+ * at the same iova and paddr, and the ones after it, adding up
+ * contiguously to the same size.  Other events may come between: an
+ * interrupt runs in the context of the task it interrupts, and its own
+ * map or unmap (already matched, so claimed) lands in the middle. */
 static bool claim_kprobe_map(struct importer *imp, struct import_slot *x)
 {
 	const struct trace_record *xr = &x->ev.rec;
@@ -371,8 +373,6 @@ static bool claim_kprobe_map(struct importer *imp, struct import_slot *x)
 
 		if (!same_task(&s->ev.rec, xr))
 			continue;
-		if (is_iommu_op(s->ev.kind))
-			break;
 		if (s->ev.kind == FT_KPROBE_MAP && !s->claimed &&
 		    s->ev.rec.u.map.iova == xr->u.map.iova &&
 		    s->ev.rec.u.map.paddr == xr->u.map.paddr) {
@@ -411,7 +411,8 @@ static bool claim_kprobe_map(struct importer *imp, struct import_slot *x)
 	}
 	x->dom = slot_at(imp, start)->dom;
 	x->ev.rec.prot = slot_at(imp, start)->ev.rec.prot;
-	x->ev.rec.flags &= (uint16_t)~TRACE_F_NO_PROT;
+	x->ev.rec.flags = (uint16_t)((x->ev.rec.flags & ~TRACE_F_NO_PROT) |
+				     (slot_at(imp, start)->ev.rec.flags & TRACE_F_NO_PROT));
 	return true;
 }
 
@@ -430,8 +431,6 @@ static bool claim_kprobe_unmap(struct importer *imp, struct import_slot *x)
 
 		if (!same_task(&s->ev.rec, xr))
 			continue;
-		if (is_iommu_op(s->ev.kind))
-			break;
 		if (s->ev.kind == FT_KPROBE_UNMAP && !s->claimed &&
 		    s->ev.rec.u.unmap.iova == lo) {
 			start = i;
@@ -486,7 +485,8 @@ static void take_dma(struct import_slot *x, const struct import_slot *d)
 }
 
 /* A dma:* event logged before its iommu operation (unmap_sg, free): the
- * nearest dma event of the task, with no other iommu operation between. */
+ * nearest dma event of the task, with no iommu operation of the same
+ * kind between. */
 static void dma_before(struct importer *imp, struct import_slot *x)
 {
 	enum ftrace_kind want = x->ev.kind == FT_IOMMU_MAP ? FT_DMA_MAP : FT_DMA_UNMAP;
@@ -498,7 +498,7 @@ static void dma_before(struct importer *imp, struct import_slot *x)
 
 		if (!same_task(&s->ev.rec, &x->ev.rec))
 			continue;
-		if (is_iommu_op(s->ev.kind))
+		if (s->ev.kind == x->ev.kind)
 			return;
 		if (s->ev.kind != FT_DMA_MAP && s->ev.kind != FT_DMA_UNMAP)
 			continue;
@@ -512,7 +512,8 @@ static void dma_before(struct importer *imp, struct import_slot *x)
 
 /* A dma:* event logged after its iommu operations (map_page, map_sg,
  * alloc, unmap_page): the task's unattributed operations since its
- * previous dma event that overlap its DMA addresses. */
+ * previous dma event for the same device that overlap its DMA addresses
+ * (an interrupt's dma events for other devices may come between). */
 static void dma_after(struct importer *imp, struct import_slot *d)
 {
 	enum ftrace_kind want = d->ev.kind == FT_DMA_MAP ? FT_IOMMU_MAP : FT_IOMMU_UNMAP;
@@ -525,7 +526,7 @@ static void dma_after(struct importer *imp, struct import_slot *d)
 
 		if (!same_task(&s->ev.rec, &d->ev.rec))
 			continue;
-		if (s->ev.kind == FT_DMA_MAP || s->ev.kind == FT_DMA_UNMAP)
+		if ((s->ev.kind == FT_DMA_MAP || s->ev.kind == FT_DMA_UNMAP) && s->dev == d->dev)
 			return;
 		if (s->ev.kind != want || s->dom)
 			continue;
