@@ -3,7 +3,7 @@
  * iommu:map/unmap carry no domain.  The importer keeps a window of recent
  * events and attributes each of them, in this order of preference:
  *  1. kprobe events on the driver's map/unmap (dom iova paddr pgsize
- *     pgcount prot / dom iova pgsize pgcount) of the same task that start
+ *     pgcount [prot] / dom iova pgsize pgcount) of the same task that start
  *     at the same iova and add up to the same range: they are merged into
  *     the iommu record, which takes their domain and prot;
  *  2. dma:* events of the same task whose DMA addresses overlap it: the
