@@ -25,6 +25,7 @@ static const char *const type_names[] = {
 	[TRACE_REC_ACCESS] = "access",
 	[TRACE_REC_GROUP] = "group",
 	[TRACE_REC_LOST] = "lost",
+	[TRACE_REC_DOMAIN_FREE] = "domain_free",
 	[TRACE_REC_DEVICE] = "device",
 	[TRACE_REC_DOMAIN] = "domain",
 };
@@ -204,6 +205,7 @@ static size_t fixed_size(uint16_t type)
 	case TRACE_REC_ACCESS: return TRACE_ACCESS_SIZE;
 	case TRACE_REC_GROUP: return TRACE_GROUP_SIZE;
 	case TRACE_REC_LOST: return TRACE_LOST_SIZE;
+	case TRACE_REC_DOMAIN_FREE: return TRACE_DOMAIN_FREE_SIZE;
 	case TRACE_REC_DEVICE: return TRACE_DEVICE_OFF_NAME;
 	case TRACE_REC_DOMAIN: return TRACE_DOMAIN_SIZE;
 	default: return 0;

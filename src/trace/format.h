@@ -110,6 +110,7 @@ enum trace_rec_type {
 	TRACE_REC_ACCESS = 18,
 	TRACE_REC_GROUP = 19,
 	TRACE_REC_LOST = 20,
+	TRACE_REC_DOMAIN_FREE = 21,
 	TRACE_REC_DEVICE = 0x40,
 	TRACE_REC_DOMAIN = 0x41,
 	TRACE_REC_OPTIONAL = 0x8000,
@@ -237,6 +238,10 @@ enum trace_rec_type {
 /* LOST: the tracer dropped events here (cpu in the header) */
 #define TRACE_LOST_OFF_COUNT 0x28 /* u64: 0 if not known */
 #define TRACE_LOST_SIZE      0x30
+
+/* DOMAIN_FREE: header only; domain header.domain is gone (its id is not
+ * used again: a domain allocated later at the same address gets a new one). */
+#define TRACE_DOMAIN_FREE_SIZE 0x28
 
 /* DEVICE: defines device id header.device (ids count up from 1). */
 #define TRACE_DEVICE_OFF_LEN  0x28 /* u32: name length, 1..255 */

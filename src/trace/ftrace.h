@@ -50,6 +50,7 @@ enum ftrace_kind {
 	FT_KPROBE_MAP,    /* dom iova paddr pgsize pgcount prot */
 	FT_KPROBE_UNMAP,  /* dom iova pgsize pgcount */
 	FT_KPROBE_ATTACH, /* dom dev */
+	FT_KPROBE_FREE,   /* dom alone, in an event whose name has "free" */
 	FT_DMA_MAP,       /* dma:* creating mappings (claims earlier iommu:map) */
 	FT_DMA_UNMAP,     /* dma:* removing mappings */
 	FT_OTHER,         /* faults, groups, syncs */

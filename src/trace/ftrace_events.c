@@ -764,7 +764,8 @@ static int kp_number(const struct kp_field *f, uint64_t *v, struct errbuf *err)
 }
 
 /* "(LOCATION) name=value ...": 1 when the field names make it one of ours. */
-static int parse_kprobe(const char *body, struct ftrace_event *ev, struct errbuf *err)
+static int parse_kprobe(const char *event, size_t event_len, const char *body,
+			struct ftrace_event *ev, struct errbuf *err)
 {
 	struct kp_field f[KP_MAX_FIELDS];
 	const struct kp_field *dom, *iova, *paddr, *pgsize, *pgcount, *size, *prot, *dev;
@@ -816,6 +817,21 @@ static int parse_kprobe(const char *body, struct ftrace_event *ev, struct errbuf
 	dev = kp_get(f, nr, "dev");
 	if (!dom)
 		return 0;
+	if (nr == 1) {
+		/* a domain_free probe: "dom" alone would say too little */
+		bool named_free = false;
+
+		for (size_t i = 0; i + 4 <= event_len; i++)
+			named_free |= memcmp(event + i, "free", 4) == 0;
+		if (!named_free)
+			return 0;
+		rc = kp_number(dom, &ev->handle, err);
+		if (rc)
+			return rc;
+		ev->kind = FT_KPROBE_FREE;
+		ev->rec.type = TRACE_REC_DOMAIN_FREE;
+		return 1;
+	}
 	if (dev && !iova) {
 		rc = kp_number(dom, &ev->handle, err);
 		if (rc)
@@ -994,7 +1010,7 @@ int ftrace_parse_event(const struct ftrace_line *line, struct ftrace_event *ev,
 		}
 		return 1;
 	}
-	rc = parse_kprobe(line->body, ev, err);
+	rc = parse_kprobe(line->event, line->event_len, line->body, ev, err);
 	if (rc < 0)
 		return err_prefix(err, rc, "malformed kprobe event %.*s", (int)line->event_len,
 				  line->event);

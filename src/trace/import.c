@@ -24,6 +24,7 @@ struct import_dev {
 
 struct import_dom {
 	uint32_t origin;
+	bool freed;        /* its handle may come back as another domain */
 	uint64_t handle;
 	uint32_t dev;      /* ORIGIN_DEVICE: internal device id */
 	uint32_t file_id;
@@ -146,7 +147,7 @@ static int new_dom(struct importer *imp, uint32_t origin, uint64_t handle, uint3
 		imp->doms = p;
 		imp->doms_cap = cap;
 	}
-	imp->doms[imp->nr_doms] = (struct import_dom){ origin, handle, dev, 0 };
+	imp->doms[imp->nr_doms] = (struct import_dom){ origin, false, handle, dev, 0 };
 	*id = ++imp->nr_doms;
 	return 0;
 }
@@ -159,7 +160,7 @@ static int intern_handle(struct importer *imp, uint64_t handle, uint32_t *id,
 	for (uint32_t i = imp->nr_doms; i > 0; i--) {
 		const struct import_dom *d = &imp->doms[i - 1];
 
-		if (d->origin == TRACE_DOMAIN_ORIGIN_HANDLE && d->handle == handle) {
+		if (d->origin == TRACE_DOMAIN_ORIGIN_HANDLE && d->handle == handle && !d->freed) {
 			*id = i;
 			return 0;
 		}
@@ -554,6 +555,15 @@ static int attribute(struct importer *imp, struct import_slot *s, struct errbuf 
 		if (!rc && s->ev.kind == FT_KPROBE_ATTACH)
 			imp->devs[s->dev - 1].cur_dom = s->dom;
 		return rc;
+	case FT_KPROBE_FREE:
+		rc = intern_handle(imp, s->ev.handle, &s->dom, err);
+		if (rc)
+			return rc;
+		imp->doms[s->dom - 1].freed = true;
+		for (uint32_t i = 0; i < imp->nr_devs; i++)
+			if (imp->devs[i].cur_dom == s->dom)
+				imp->devs[i].cur_dom = 0;
+		return 0;
 	case FT_IOMMU_MAP:
 		if (!claim_kprobe_map(imp, s))
 			dma_before(imp, s);
@@ -693,6 +703,7 @@ int import_prescan(FILE *f, bool *has_sources, struct errbuf *err)
 			case FT_KPROBE_MAP:
 			case FT_KPROBE_UNMAP:
 			case FT_KPROBE_ATTACH:
+			case FT_KPROBE_FREE:
 			case FT_DMA_MAP:
 			case FT_DMA_UNMAP:
 				*has_sources = true;

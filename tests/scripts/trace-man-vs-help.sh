@@ -18,7 +18,7 @@ for sub in import show record; do
 done
 for type in map unmap map_sg unmap_sg dma_map dma_unmap dma_alloc dma_free dma_sync \
 	iova_alloc iova_link iova_sync iova_unlink iova_free attach detach iotlb_sync \
-	access group lost device domain; do
+	access group lost domain_free device domain; do
 	grep -q "^\\.SS \".*[0-9)] $type\\b" "$page5" || { echo "iommutool-trace.5: no section for $type"; status=1; }
 done
 [ $status -eq 0 ] && echo "trace options and record types documented"

@@ -147,6 +147,9 @@ static size_t sample_records(struct trace_record *r, size_t cap)
 	r[n].device = 1;
 	r[n].u.group.group = 9;
 	n++;
+	trace_record_init(&r[n], TRACE_REC_DOMAIN_FREE);
+	r[n].domain = 2;
+	n++;
 	trace_record_init(&r[n], TRACE_REC_LOST);
 	r[n].cpu = 1;
 	r[n].u.lost.count = 12;

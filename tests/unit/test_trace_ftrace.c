@@ -185,6 +185,12 @@ static void test_kprobe_shapes(void **state)
 	assert_int_equal(ev.kind, FT_KPROBE_ATTACH);
 	assert_string_equal(ev.dev, "0000:00:03.0");
 
+	/* dom alone frees a domain, only in an event named for it */
+	assert_int_equal(parse("a-1 [000] 1.0: iommutool_free: (f) dom=0xffff2", &ev, &err), 1);
+	assert_int_equal(ev.kind, FT_KPROBE_FREE);
+	assert_int_equal(ev.handle, 0xffff2);
+	assert_int_equal(parse("a-1 [000] 1.0: p_flush: (f) dom=0xffff2", &ev, &err), 0);
+
 	/* other field sets are not ours */
 	assert_int_equal(parse("a-1 [000] 1.0: p: (f) dom=0x1 flags=3", &ev, &err), 0);
 	assert_int_equal(parse("a-1 [000] 1.0: p: (f) iova=0x1 size=3", &ev, &err), 0);
