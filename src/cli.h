@@ -22,6 +22,7 @@ extern const struct command cmd_dump;
 extern const struct command cmd_synth;
 extern const struct command cmd_extract;
 extern const struct command cmd_trace;
+extern const struct command cmd_replay;
 
 /* Prints "iommutool[ CMD]: message" on stderr (one line). */
 void cli_error(const char *prog, const char *fmt, ...)

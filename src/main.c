@@ -11,6 +11,7 @@ static const struct command *const commands[] = {
 	&cmd_extract,
 	&cmd_synth,
 	&cmd_trace,
+	&cmd_replay,
 
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
