@@ -2,7 +2,9 @@
 # Real kernels: the ftrace text of every QEMU capture (tests/qemu, cached
 # in $IOMMUTOOL_QEMU_CACHE) imports with no unknown line, and the pages
 # the trace leaves mapped per device (kprobe-attributed domains, attach
-# records) are exactly the capture's truth.txt.  Skipped without captures.
+# records) are exactly the capture's truth.txt.  VT-d traces then replay
+# with the unit's CAP/ECAP without an operation the model refuses and with
+# every unmap size the kernel reported.  Skipped without captures.
 set -u
 cache=${IOMMUTOOL_QEMU_CACHE:-$HOME/.cache/iommutool-qemu}
 command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; exit 77; }
@@ -54,6 +56,27 @@ if mine != truth:
           % (sys.argv[3], len(truth), len(mine), len(truth - mine), len(mine - truth)))
     sys.exit(1)
 PY
+	case $name in
+	vtd-*)
+		regs=$(grep -E '^(cap|ecap)=' "$cap/regs.txt" 2>/dev/null | sed 's/^/--reg /' | tr '\n' ' ')
+		# shellcheck disable=SC2086
+		if ! "$IOMMUTOOL" replay "$TS_TMPDIR/$name.bin" --iommu vtd $regs --json \
+				> "$TS_TMPDIR/$name.replay" 2>&1; then
+			echo "$name: replay failed: $(cat "$TS_TMPDIR/$name.replay")"
+			status=1
+		else
+			python3 - "$TS_TMPDIR/$name.replay" "$name" <<'PY' || status=1
+import json, sys
+c = json.loads(open(sys.argv[1]).readline())["counters"]
+bad = {k: c[k] for k in ("replay.engine_errors", "replay.unmapped_differs",
+                         "replay.skipped_no_domain", "check.mismatches") if c.get(k)}
+if bad:
+    print("%s: replay: %s (replayed %d)" % (sys.argv[2], bad, c["replay.replayed"]))
+    sys.exit(1)
+PY
+		fi
+		;;
+	esac
 	n=$((n + 1))
 done
 [ $n -eq 0 ] && { echo "no QEMU captures in $cache"; exit 77; }
