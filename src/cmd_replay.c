@@ -21,7 +21,7 @@ struct replay_args {
 
 enum {
 	KEY_IOMMU = 0x200, KEY_REG, KEY_PGSIZE, KEY_POLICY, KEY_COMPARE, KEY_ALLOCATOR,
-	KEY_JSON,
+	KEY_JSON, KEY_CHECK,
 };
 
 static const struct argp_option options[] = {
@@ -35,6 +35,8 @@ static const struct argp_option options[] = {
 	{ "compare", KEY_COMPARE, NULL, 0, "Replay under every policy, one column each", 0 },
 	{ "allocator", KEY_ALLOCATOR, "NAME", 0, "IOVA allocator: rbtree (default) or bitmap", 0 },
 	{ "json", KEY_JSON, NULL, 0, "One JSON object per replay", 0 },
+	{ "check", KEY_CHECK, NULL, 0,
+	  "Check the page tables against a reference model after every operation (slow)", 0 },
 	{ 0 }
 };
 
@@ -96,6 +98,9 @@ static error_t parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case KEY_JSON:
 		a->json = true;
+		return 0;
+	case KEY_CHECK:
+		a->cfg.check = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->input) {

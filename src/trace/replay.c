@@ -879,6 +879,7 @@ int replay_trace(const char *path, const struct replay_config *cfg,
 	ec.nr_cpus = stats->cpus;
 	if (cfg->max_findings)
 		ec.max_findings = cfg->max_findings;
+	ec.check = cfg->check;
 	rc = engine_new(&ec, &r.e, err);
 	if (rc)
 		return rc;

@@ -33,6 +33,7 @@ struct replay_config {
 	const char *allocator;    /* NULL: the engine's default */
 	struct image_unit regs;   /* --reg NAME=VALUE (regs only) */
 	unsigned max_findings;
+	bool check;               /* the engine's reference model checks every op */
 };
 
 /* What the replay saw besides the engine's own report. */

@@ -60,7 +60,7 @@ PY
 	vtd-*)
 		regs=$(grep -E '^(cap|ecap)=' "$cap/regs.txt" 2>/dev/null | sed 's/^/--reg /' | tr '\n' ' ')
 		# shellcheck disable=SC2086
-		if ! "$IOMMUTOOL" replay "$TS_TMPDIR/$name.bin" --iommu vtd $regs --json \
+		if ! "$IOMMUTOOL" replay "$TS_TMPDIR/$name.bin" --iommu vtd $regs --json --check \
 				> "$TS_TMPDIR/$name.replay" 2>&1; then
 			echo "$name: replay failed: $(cat "$TS_TMPDIR/$name.replay")"
 			status=1
