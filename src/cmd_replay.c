@@ -21,7 +21,7 @@ struct replay_args {
 
 enum {
 	KEY_IOMMU = 0x200, KEY_REG, KEY_PGSIZE, KEY_POLICY, KEY_COMPARE, KEY_ALLOCATOR,
-	KEY_JSON, KEY_CHECK,
+	KEY_JSON, KEY_CHECK, KEY_OUTPUT = 'o',
 };
 
 static const struct argp_option options[] = {
@@ -35,6 +35,8 @@ static const struct argp_option options[] = {
 	{ "compare", KEY_COMPARE, NULL, 0, "Replay under every policy, one column each", 0 },
 	{ "allocator", KEY_ALLOCATOR, "NAME", 0, "IOVA allocator: rbtree (default) or bitmap", 0 },
 	{ "json", KEY_JSON, NULL, 0, "One JSON object per replay", 0 },
+	{ "output", KEY_OUTPUT, "FILE", 0,
+	  "Write an ELF image of the tables the replay leaves (VT-d)", 0 },
 	{ "check", KEY_CHECK, NULL, 0,
 	  "Check the page tables against a reference model after every operation (slow)", 0 },
 	{ 0 }
@@ -102,6 +104,9 @@ static error_t parser(int key, char *arg, struct argp_state *state)
 	case KEY_CHECK:
 		a->cfg.check = true;
 		return 0;
+	case KEY_OUTPUT:
+		a->cfg.image = arg;
+		return 0;
 	case ARGP_KEY_ARG:
 		if (a->input) {
 			cli_error(a->prog, "unexpected argument '%s'", arg);
@@ -116,6 +121,10 @@ static error_t parser(int key, char *arg, struct argp_state *state)
 		}
 		if (!a->iommu_set) {
 			cli_error(a->prog, "no --iommu given (vtd, amd, smmuv3, papr)");
+			return CLI_PARSE_FAILED;
+		}
+		if (a->compare && a->cfg.image) {
+			cli_error(a->prog, "-o writes one replay's tables: not with --compare");
 			return CLI_PARSE_FAILED;
 		}
 		if (a->compare && a->policy_set) {

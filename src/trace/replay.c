@@ -797,6 +797,28 @@ static int replay_record(struct replay *r, const struct trace_record *rec, struc
 	}
 }
 
+static int write_image(struct replay *r, struct errbuf *err)
+{
+	struct replay_attachment *at = calloc(r->nr_devs ? r->nr_devs : 1, sizeof(*at));
+	size_t n = 0;
+	int rc;
+
+	if (!at)
+		return err_set(err, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < r->nr_devs; i++) {
+		if (!r->devs[i].dev)
+			continue;
+		at[n].dev = r->devs[i].name;
+		at[n].domain = r->devs[i].domain;
+		at[n].d = engine_dev_domain(r->devs[i].dev);
+		n++;
+	}
+	rc = replay_image_write(r->cfg->image, r->cfg, at, n,
+				&r->st->image_devices_skipped, err);
+	free(at);
+	return rc;
+}
+
 /* The CPUs the trace names: the engine keeps per-CPU state for each. */
 static int count_cpus(const char *path, unsigned *cpus, struct errbuf *err)
 {
@@ -844,6 +866,7 @@ int replay_stats_foreach(const struct replay_stats *s,
 		{ "replay.domains", s->domains },
 		{ "replay.devices", s->devices },
 		{ "replay.cpus", s->cpus },
+		{ "replay.image_devices_skipped", s->image_devices_skipped },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int rc = fn(arg, rows[i].name, rows[i].value);
@@ -869,6 +892,9 @@ int replay_trace(const char *path, const struct replay_config *cfg,
 	r.cfg = cfg;
 	r.st = stats;
 	r.synth_phys = 1ull << 40;
+	if (cfg->image && cfg->iommu != IOMMU_VTD)
+		return err_set(err, -ENOTSUP, "-o: images of %s replays cannot be written yet",
+			       iommu_kind_name(cfg->iommu));
 	rc = domain_template(cfg, &r.pt, &r.dom_cfg, err);
 	if (rc)
 		return rc;
@@ -898,6 +924,8 @@ int replay_trace(const char *path, const struct replay_config *cfg,
 	trace_reader_release(&rd);
 	if (rc == 0)
 		engine_drain(r.e);
+	if (rc == 0 && cfg->image)
+		rc = write_image(&r, err);
 out:
 	h_release(&r.h);
 	for (uint32_t i = 0; i < r.nr_devs; i++)

@@ -34,6 +34,7 @@ struct replay_config {
 	struct image_unit regs;   /* --reg NAME=VALUE (regs only) */
 	unsigned max_findings;
 	bool check;               /* the engine's reference model checks every op */
+	const char *image;        /* -o: write the final tables here */
 };
 
 /* What the replay saw besides the engine's own report. */
@@ -53,12 +54,28 @@ struct replay_stats {
 	uint64_t lost_events;
 	uint32_t domains, devices;
 	unsigned cpus;
+	unsigned image_devices_skipped; /* -o: devices without a PCI name */
 };
 
 /* Calls @fn for every counter of @s, with stable dotted names. */
 int replay_stats_foreach(const struct replay_stats *s,
 			 int (*fn)(void *arg, const char *name, uint64_t value),
 			 void *arg);
+
+/* A device's final domain, for the -o image. */
+struct replay_attachment {
+	const char *dev;           /* device name */
+	uint32_t domain;           /* trace domain id (the image's DID) */
+	struct engine_domain *d;
+};
+
+/* Writes an ELF image (iommutool-image(5)) whose tables map what the
+ * model left mapped in the domains of @at, rebuilt by the IOMMU decoder's
+ * synth encoder (VT-d for now).  Devices without a PCI name are counted
+ * in *@skipped and left out. */
+int replay_image_write(const char *path, const struct replay_config *cfg,
+		       const struct replay_attachment *at, size_t n, unsigned *skipped,
+		       struct errbuf *err);
 
 /* Replays @path; on success *@engine holds the final state (the caller
  * reads engine_report and frees it). */

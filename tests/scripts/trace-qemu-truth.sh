@@ -4,7 +4,8 @@
 # the trace leaves mapped per device (kprobe-attributed domains, attach
 # records) are exactly the capture's truth.txt.  VT-d traces then replay
 # with the unit's CAP/ECAP without an operation the model refuses and with
-# every unmap size the kernel reported.  Skipped without captures.
+# every unmap size the kernel reported, and the image of the tables the
+# replay leaves (-o) dumps to the truth again.  Skipped without captures.
 set -u
 cache=${IOMMUTOOL_QEMU_CACHE:-$HOME/.cache/iommutool-qemu}
 command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; exit 77; }
@@ -60,7 +61,7 @@ PY
 	vtd-*)
 		regs=$(grep -E '^(cap|ecap)=' "$cap/regs.txt" 2>/dev/null | sed 's/^/--reg /' | tr '\n' ' ')
 		# shellcheck disable=SC2086
-		if ! "$IOMMUTOOL" replay "$TS_TMPDIR/$name.bin" --iommu vtd $regs --json --check \
+		if ! "$IOMMUTOOL" replay "$TS_TMPDIR/$name.bin" --iommu vtd $regs --json --check -o "$TS_TMPDIR/$name.elf" \
 				> "$TS_TMPDIR/$name.replay" 2>&1; then
 			echo "$name: replay failed: $(cat "$TS_TMPDIR/$name.replay")"
 			status=1
@@ -74,6 +75,13 @@ if bad:
     print("%s: replay: %s (replayed %d)" % (sys.argv[2], bad, c["replay.replayed"]))
     sys.exit(1)
 PY
+			if ! python3 "$SRCDIR/tests/qemu/compare.py" --iommu vtd --truth "$cap/truth.txt" \
+					--allow-empty -- "$IOMMUTOOL" dump --json --pages "$TS_TMPDIR/$name.elf" \
+					> "$TS_TMPDIR/$name.compare" 2>&1; then
+				echo "$name: the replay's image does not dump to the truth:"
+				tail -n 5 "$TS_TMPDIR/$name.compare"
+				status=1
+			fi
 		fi
 		;;
 	esac
