@@ -767,7 +767,7 @@ static int kp_number(const struct kp_field *f, uint64_t *v, struct errbuf *err)
 static int parse_kprobe(const char *event, size_t event_len, const char *body,
 			struct ftrace_event *ev, struct errbuf *err)
 {
-	struct kp_field f[KP_MAX_FIELDS];
+	struct kp_field f[KP_MAX_FIELDS] = { { 0 } };
 	const struct kp_field *dom, *iova, *paddr, *pgsize, *pgcount, *size, *prot, *dev;
 	const char *p = body;
 	size_t nr = 0;
