@@ -122,6 +122,7 @@ const struct pt_format *pt_format_find(const char *name);
 const struct pt_format *pt_format_at(unsigned i);
 extern const struct pt_format pt_fmt_vtd_ss;
 extern const struct pt_format pt_fmt_x86_64;
+extern const struct pt_format pt_fmt_amd_v1;
 
 /* pt_cfg.flags of "vtd-ss" (VT-d second stage; vtd_ss_defs.h) */
 #define PT_VTD_F_SP2M      (1ull << 0) /* CAP.SLLPS bit 34: 2 MiB leaves */
