@@ -892,9 +892,15 @@ int replay_trace(const char *path, const struct replay_config *cfg,
 	r.cfg = cfg;
 	r.st = stats;
 	r.synth_phys = 1ull << 40;
-	if (cfg->image && cfg->iommu != IOMMU_VTD)
+	if (cfg->image && !replay_image_supported(cfg->iommu))
 		return err_set(err, -ENOTSUP, "-o: images of %s replays cannot be written yet",
 			       iommu_kind_name(cfg->iommu));
+	for (size_t i = 0; i < cfg->regs.nr_regs; i++)
+		if (!replay_reg_known(cfg->iommu, cfg->regs.regs[i].name))
+			return err_set(err, -EINVAL, "--reg %s: a %s replay does not read it%s",
+				       cfg->regs.regs[i].name, iommu_kind_name(cfg->iommu),
+				       cfg->iommu == IOMMU_VTD ? " (cap, ecap)" :
+				       cfg->iommu == IOMMU_AMD ? " (efr)" : "");
 	rc = domain_template(cfg, &r.pt, &r.dom_cfg, err);
 	if (rc)
 		return rc;

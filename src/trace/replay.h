@@ -71,8 +71,11 @@ struct replay_attachment {
 
 /* Writes an ELF image (iommutool-image(5)) whose tables map what the
  * model left mapped in the domains of @at, rebuilt by the IOMMU decoder's
- * synth encoder (VT-d for now).  Devices without a PCI name are counted
- * in *@skipped and left out. */
+ * synth encoder (VT-d and AMD for now).  Devices without a PCI name are
+ * counted in *@skipped and left out. */
+bool replay_image_supported(enum iommu_kind kind);
+/* Whether a replay for @kind reads register @name (--reg). */
+bool replay_reg_known(enum iommu_kind kind, const char *name);
 int replay_image_write(const char *path, const struct replay_config *cfg,
 		       const struct replay_attachment *at, size_t n, unsigned *skipped,
 		       struct errbuf *err);

@@ -105,20 +105,25 @@ static json_object *page_sizes(uint64_t bitmap)
 	return arr;
 }
 
-/* The synth spec of a VT-d unit holding every attached device's domain. */
-static int vtd_spec(const struct replay_config *cfg, const struct replay_attachment *at,
-		    size_t n, json_object **out, unsigned *skipped, struct errbuf *err)
+/* Registers a replay reads of each IOMMU, passed on to synth too. */
+static const char *const vtd_regs[] = { "cap", "ecap", NULL };
+static const char *const amd_regs[] = { "efr", NULL };
+
+/* The synth spec of one unit holding every attached device's domain:
+ * VT-d second-level or AMD v1 domains (iommutool-dump(1), Synth spec). */
+static int unit_spec(const struct replay_config *cfg, const struct replay_attachment *at,
+		     size_t n, json_object **out, unsigned *skipped, struct errbuf *err)
 {
+	bool vtd = cfg->iommu == IOMMU_VTD;
 	json_object *spec = json_object_new_object(), *doms = json_object_new_array();
 	json_object *devs = json_object_new_array(), *regs = json_object_new_object();
 	uint64_t v;
 	int rc = 0;
 
-	json_object_object_add(spec, "iommu", json_object_new_string("vtd"));
-	if (image_unit_reg(&cfg->regs, "cap", &v))
-		json_object_object_add(regs, "cap", hex(v));
-	if (image_unit_reg(&cfg->regs, "ecap", &v))
-		json_object_object_add(regs, "ecap", hex(v));
+	json_object_object_add(spec, "iommu", json_object_new_string(iommu_kind_name(cfg->iommu)));
+	for (const char *const *r = vtd ? vtd_regs : amd_regs; *r; r++)
+		if (image_unit_reg(&cfg->regs, *r, &v))
+			json_object_object_add(regs, *r, hex(v));
 	if (json_object_object_length(regs))
 		json_object_object_add(spec, "regs", regs);
 	else
@@ -139,9 +144,16 @@ static int vtd_spec(const struct replay_config *cfg, const struct replay_attachm
 			json_object *dom = json_object_new_object(), *maps = json_object_new_array();
 
 			json_object_object_add(dom, "id", json_object_new_uint64(at[i].domain));
-			json_object_object_add(dom, "levels", json_object_new_uint64(m->cfg->levels));
-			json_object_object_add(dom, "page-sizes",
-					       page_sizes(engine_domain_pgsize_bitmap(at[i].d)));
+			if (vtd) {
+				json_object_object_add(dom, "levels",
+						       json_object_new_uint64(m->cfg->levels));
+				json_object_object_add(dom, "page-sizes",
+						       page_sizes(engine_domain_pgsize_bitmap(at[i].d)));
+			} else {
+				json_object_object_add(dom, "format", json_object_new_string("v1"));
+				json_object_object_add(dom, "mode",
+						       json_object_new_uint64(m->cfg->levels));
+			}
 			rc = domain_mappings(at[i].d, maps, err);
 			json_object_object_add(dom, "mappings", maps);
 			json_object_array_add(doms, dom);
@@ -161,6 +173,22 @@ static int vtd_spec(const struct replay_config *cfg, const struct replay_attachm
 	return 0;
 }
 
+bool replay_reg_known(enum iommu_kind kind, const char *name)
+{
+	const char *const *regs = kind == IOMMU_VTD ? vtd_regs :
+				  kind == IOMMU_AMD ? amd_regs : NULL;
+
+	for (; regs && *regs; regs++)
+		if (strcmp(*regs, name) == 0)
+			return true;
+	return false;
+}
+
+bool replay_image_supported(enum iommu_kind kind)
+{
+	return kind == IOMMU_VTD || kind == IOMMU_AMD;
+}
+
 int replay_image_write(const char *path, const struct replay_config *cfg,
 		       const struct replay_attachment *at, size_t n, unsigned *skipped,
 		       struct errbuf *err)
@@ -174,10 +202,10 @@ int replay_image_write(const char *path, const struct replay_config *cfg,
 	int rc;
 
 	*skipped = 0;
-	if (cfg->iommu != IOMMU_VTD || !dec || !dec->synth)
+	if (!replay_image_supported(cfg->iommu) || !dec || !dec->synth)
 		return err_set(err, -ENOTSUP, "-o: images of %s replays cannot be written yet",
 			       iommu_kind_name(cfg->iommu));
-	rc = vtd_spec(cfg, at, n, &spec, skipped, err);
+	rc = unit_spec(cfg, at, n, &spec, skipped, err);
 	if (rc)
 		return rc;
 	image_info_init(&info);

@@ -2,8 +2,8 @@
 # Real kernels: the ftrace text of every QEMU capture (tests/qemu, cached
 # in $IOMMUTOOL_QEMU_CACHE) imports with no unknown line, and the pages
 # the trace leaves mapped per device (kprobe-attributed domains, attach
-# records) are exactly the capture's truth.txt.  VT-d traces then replay
-# with the unit's CAP/ECAP without an operation the model refuses and with
+# records) are exactly the capture's truth.txt.  VT-d and AMD traces then
+# replay with the unit's registers without an operation the model refuses and with
 # every unmap size the kernel reported, and the image of the tables the
 # replay leaves (-o) dumps to the truth again.  Skipped without captures.
 set -u
@@ -58,10 +58,11 @@ if mine != truth:
     sys.exit(1)
 PY
 	case $name in
-	vtd-*)
-		regs=$(grep -E '^(cap|ecap)=' "$cap/regs.txt" 2>/dev/null | sed 's/^/--reg /' | tr '\n' ' ')
+	vtd-* | amd-*)
+		iommu=${name%%-*}
+		regs=$(grep -E '^(cap|ecap|efr)=' "$cap/regs.txt" 2>/dev/null | sed 's/^/--reg /' | tr '\n' ' ')
 		# shellcheck disable=SC2086
-		if ! "$IOMMUTOOL" replay "$TS_TMPDIR/$name.bin" --iommu vtd $regs --json --check -o "$TS_TMPDIR/$name.elf" \
+		if ! "$IOMMUTOOL" replay "$TS_TMPDIR/$name.bin" --iommu "$iommu" $regs --json --check -o "$TS_TMPDIR/$name.elf" \
 				> "$TS_TMPDIR/$name.replay" 2>&1; then
 			echo "$name: replay failed: $(cat "$TS_TMPDIR/$name.replay")"
 			status=1
@@ -75,7 +76,7 @@ if bad:
     print("%s: replay: %s (replayed %d)" % (sys.argv[2], bad, c["replay.replayed"]))
     sys.exit(1)
 PY
-			if ! python3 "$SRCDIR/tests/qemu/compare.py" --iommu vtd --truth "$cap/truth.txt" \
+			if ! python3 "$SRCDIR/tests/qemu/compare.py" --iommu "$iommu" --truth "$cap/truth.txt" \
 					--allow-empty -- "$IOMMUTOOL" dump --json --pages "$TS_TMPDIR/$name.elf" \
 					> "$TS_TMPDIR/$name.compare" 2>&1; then
 				echo "$name: the replay's image does not dump to the truth:"
