@@ -119,6 +119,10 @@ static error_t parser(int key, char *arg, struct argp_state *state)
 			cli_error(a->prog, "no trace file given (try '%s --help')", a->prog);
 			return CLI_PARSE_FAILED;
 		}
+		if (strcmp(a->input, "-") == 0) {
+			cli_error(a->prog, "the trace is read more than once: give a file, not '-'");
+			return CLI_PARSE_FAILED;
+		}
 		if (!a->iommu_set) {
 			cli_error(a->prog, "no --iommu given (vtd, amd, smmuv3, papr)");
 			return CLI_PARSE_FAILED;
