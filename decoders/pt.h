@@ -40,7 +40,12 @@ struct pt_entry {
 			      * (AMD NextLevel=7, LPAE contiguous hint) */
 	uint32_t perm;       /* PERM_*; for a TABLE the mask it allows below */
 	uint64_t reserved;   /* reserved bits that are set; 0 when clean */
-	const char *problem; /* INVALID: why, lowercase phrase */
+	const char *problem; /* INVALID: why, lowercase phrase; with warn:
+			      * the warning's message */
+	const char *warn;    /* LEAF/TABLE: a non-fatal condition the walker
+			      * reports as a warning finding with code
+			      * "<code_prefix>.<warn>" (LPAE "af": access flag
+			      * clear, the first access faults); NULL: none */
 };
 
 /* A format instance: geometry and format options, filled by fmt->init()
@@ -109,6 +114,8 @@ static inline uint64_t pt_level_entries(const struct pt_cfg *cfg, unsigned level
 const struct pt_format *pt_format_find(const char *name);
 extern const struct pt_format pt_fmt_vtd_ss;
 extern const struct pt_format pt_fmt_x86_64;
+extern const struct pt_format pt_fmt_lpae;  /* VMSAv8-64, flags in lpae_defs.h */
+extern const struct pt_format pt_fmt_v7s;   /* Armv7 short descriptor */
 
 /* Prepares @cfg for @fmt (zeroes it, sets the inputs, calls init). */
 int pt_cfg_init(struct pt_cfg *cfg, const struct pt_format *fmt,
