@@ -112,10 +112,24 @@ static inline uint64_t pt_level_entries(const struct pt_cfg *cfg, unsigned level
 
 /* Registry of codecs, by exact name. */
 const struct pt_format *pt_format_find(const char *name);
+/* The @i-th registered codec, NULL past the end (for listings). */
+const struct pt_format *pt_format_at(unsigned i);
 extern const struct pt_format pt_fmt_vtd_ss;
 extern const struct pt_format pt_fmt_x86_64;
 extern const struct pt_format pt_fmt_lpae;  /* VMSAv8-64, flags in lpae_defs.h */
 extern const struct pt_format pt_fmt_v7s;   /* Armv7 short descriptor */
+
+/* pt_cfg.flags of "vtd-ss" (VT-d second stage; vtd_ss_defs.h) */
+#define PT_VTD_F_SP2M      (1ull << 0) /* CAP.SLLPS bit 34: 2 MiB leaves */
+#define PT_VTD_F_SP1G      (1ull << 1) /* CAP.SLLPS bit 35: 1 GiB leaves */
+#define PT_VTD_F_SNOOP_CTL (1ull << 2) /* ECAP.SC: leaf bit 11 is SNP,
+					* otherwise reserved */
+#define PT_VTD_F_DEVTLB    (1ull << 3) /* ECAP.DT: leaf bit 62 TM allowed */
+#define PT_VTD_F_SLEE      (1ull << 4) /* execute requests: X meaningful */
+
+/* pt_cfg.flags of "x86-64" (VT-d first stage, AMD v2; x86_64_defs.h) */
+#define PT_X86_F_1G        (1ull << 0) /* 1 GiB leaves (CAP.FL1GP) */
+#define PT_X86_F_NXE       (1ull << 1) /* XD (bit 63) allowed (NXE) */
 
 /* Prepares @cfg for @fmt (zeroes it, sets the inputs, calls init). */
 int pt_cfg_init(struct pt_cfg *cfg, const struct pt_format *fmt,
@@ -182,6 +196,16 @@ struct pt_mapper {
 	uint64_t root;            /* allocated by pt_mapper_init */
 	uint64_t tables_allocated;
 	uint64_t tables_freed;
+	/* private to pt_map.c: the table last reached at each level, so
+	 * consecutive pages skip the descent.  The mapper assumes it is the
+	 * only writer of its tables. */
+	struct pt_map_cache {
+		bool valid;
+		uint64_t tag;   /* iova >> (the table's IOVA coverage) */
+		uint64_t pa;
+		void *ptr;      /* arena_page() of pa; NULL for multi-page tables */
+	} cache[PT_MAX_LEVELS];
+	void *root_ptr;
 };
 
 int pt_mapper_init(struct pt_mapper *m, const struct pt_cfg *cfg,

@@ -14,14 +14,16 @@ struct arena;
 struct arena *arena_new(uint64_t base, uint64_t limit);
 void arena_free(struct arena *a);
 
-/* A zeroed 4 KiB page; returns its physical address, 0 when exhausted. */
+/* A zeroed 4 KiB page; returns its physical address, 0 when exhausted
+ * (so page 0 is never handed out, though it can be reserved). */
 uint64_t arena_alloc_page(struct arena *a);
 /* Returns a page to the allocator (contents are cleared on reuse). */
 void arena_free_page(struct arena *a, uint64_t pa);
 /* Makes [pa, pa+len) present (zero-filled) at a fixed address, e.g. a
  * root table a spec places explicitly. */
 int arena_reserve(struct arena *a, uint64_t pa, uint64_t len, struct errbuf *err);
-/* Writable pointer to the page holding @pa, NULL if not present. */
+/* Writable pointer to the start of the page holding @pa (add pa & 0xfff
+ * for the byte), NULL if not present. */
 void *arena_page(struct arena *a, uint64_t pa);
 uint64_t arena_pages_in_use(const struct arena *a);
 

@@ -28,6 +28,8 @@ struct physmem_ops {
 	/* Optional: a pointer valid for @len bytes until the next call on @pm
 	 * (zero-copy for the arena and mmapped files).  NULL = use read. */
 	const void *(*peek)(struct physmem *pm, uint64_t pa, size_t len);
+	/* Releases @priv only; physmem_free then frees path, ranges and
+	 * the struct itself (all malloc'd). */
 	void (*free)(struct physmem *pm);
 };
 
@@ -64,7 +66,9 @@ uint64_t physmem_end(const struct physmem *pm);
 void physmem_free(struct physmem *pm);
 
 /* Helper for backends: sorts ranges, merges adjacent ones, and rejects
- * overlaps (a hostile ELF can claim the same address twice). */
+ * overlaps (a hostile ELF can claim the same address twice) and ranges
+ * reaching 2^64.  Copies into pm->ranges (freeing the old list); @ranges
+ * stays the caller's and is sorted in place.  On error pm is unchanged. */
 int physmem_set_ranges(struct physmem *pm, struct physmem_range *ranges,
 		       size_t nr, struct errbuf *err);
 
