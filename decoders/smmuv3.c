@@ -48,10 +48,25 @@ struct smmu_stream {
 	uint16_t vmid;
 };
 
-__attribute__((format(printf, 8, 9)))
-static void finding(struct smmu_decode *d, enum severity sev, const char *code,
-		    uint64_t addr, const char *path, const struct dev_ref *dev,
-		    int64_t pasid, const char *fmt, ...)
+/* The finding table (smmuv3_findings.def) as an enum and an array. */
+enum smmu_finding_id {
+#define SMMU_FINDING(id, code, sev, what) F_##id,
+#include "decoders/smmuv3_findings.def"
+#undef SMMU_FINDING
+	F_COUNT
+};
+
+const struct smmuv3_finding smmuv3_findings[] = {
+#define SMMU_FINDING(id, code, sev, what) { code, sev, what },
+#include "decoders/smmuv3_findings.def"
+#undef SMMU_FINDING
+};
+const size_t smmuv3_nr_findings = F_COUNT;
+
+__attribute__((format(printf, 7, 8)))
+static void finding(struct smmu_decode *d, enum smmu_finding_id id, uint64_t addr,
+		    const char *path, const struct dev_ref *dev, int64_t pasid,
+		    const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -61,40 +76,46 @@ static void finding(struct smmu_decode *d, enum severity sev, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (emit_finding(d->ctx->sink, sev, code, addr, path, dev, pasid, "%s", msg))
+	if (emit_finding(d->ctx->sink, smmuv3_findings[id].severity, smmuv3_findings[id].code,
+			 addr, path, dev, pasid, "%s", msg))
 		d->stop = -ECANCELED;
 }
 
-static bool idr_field(const struct smmu_decode *d, bool has, uint64_t reg,
-		      unsigned hi, unsigned lo, uint64_t *val)
+/* snprintf for paths: truncation at ATTACH_PATH_LEN is acceptable. */
+__attribute__((format(printf, 3, 4)))
+static void path_fmt(char *buf, size_t len, const char *fmt, ...)
 {
-	(void)d;
-	if (!has)
-		return false;
-	*val = smmu_get(&reg, 0, hi, lo);
-	return true;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* An IDR field, or @dflt when the snapshot lacks the register (then the
+ * decoder assumes the feature is there and checks nothing against it). */
+static uint64_t idr_get(bool has, uint64_t reg, unsigned hi, unsigned lo, uint64_t dflt)
+{
+	return has ? smmu_get(&reg, 0, hi, lo) : dflt;
 }
 
 /* IDR fields by position (smmuv3_regs.def names them for --regs). */
-#define IDR0_S2P(d, v)      idr_field(d, (d)->has_idr0, (d)->idr0, 0, 0, v)
-#define IDR0_S1P(d, v)      idr_field(d, (d)->has_idr0, (d)->idr0, 1, 1, v)
-#define IDR0_HTTU(d, v)     idr_field(d, (d)->has_idr0, (d)->idr0, 7, 6, v)
-#define IDR0_ASID16(d, v)   idr_field(d, (d)->has_idr0, (d)->idr0, 12, 12, v)
-#define IDR0_VMID16(d, v)   idr_field(d, (d)->has_idr0, (d)->idr0, 18, 18, v)
-#define IDR0_CD2L(d, v)     idr_field(d, (d)->has_idr0, (d)->idr0, 19, 19, v)
-#define IDR0_ST_LEVEL(d, v) idr_field(d, (d)->has_idr0, (d)->idr0, 28, 27, v)
-#define IDR1_SIDSIZE(d, v)  idr_field(d, (d)->has_idr1, (d)->idr1, 5, 0, v)
-#define IDR1_SSIDSIZE(d, v) idr_field(d, (d)->has_idr1, (d)->idr1, 10, 6, v)
-#define IDR3_HAD(d, v)      idr_field(d, (d)->has_idr3, (d)->idr3, 2, 2, v)
-#define IDR3_STT(d, v)      idr_field(d, (d)->has_idr3, (d)->idr3, 9, 9, v)
-#define IDR5_OAS(d, v)      idr_field(d, (d)->has_idr5, (d)->idr5, 2, 0, v)
-#define IDR5_VAX(d, v)      idr_field(d, (d)->has_idr5, (d)->idr5, 11, 10, v)
-
-/* True unless the IDR says the feature is absent. */
-static bool idr_allows(bool known, uint64_t val)
-{
-	return !known || val != 0;
-}
+#define IDR0(d, hi, lo, dflt) idr_get((d)->has_idr0, (d)->idr0, hi, lo, dflt)
+#define IDR1(d, hi, lo, dflt) idr_get((d)->has_idr1, (d)->idr1, hi, lo, dflt)
+#define IDR3(d, hi, lo, dflt) idr_get((d)->has_idr3, (d)->idr3, hi, lo, dflt)
+#define IDR5(d, hi, lo, dflt) idr_get((d)->has_idr5, (d)->idr5, hi, lo, dflt)
+#define IDR0_S2P(d)      IDR0(d, 0, 0, 1)
+#define IDR0_S1P(d)      IDR0(d, 1, 1, 1)
+#define IDR0_HTTU(d)     IDR0(d, 7, 6, 2)
+#define IDR0_ASID16(d)   IDR0(d, 12, 12, 1)
+#define IDR0_VMID16(d)   IDR0(d, 18, 18, 1)
+#define IDR0_CD2L(d)     IDR0(d, 19, 19, 1)
+#define IDR0_ST_LEVEL(d) IDR0(d, 28, 27, 1)
+#define IDR1_SIDSIZE(d)  IDR1(d, 5, 0, 32)
+#define IDR1_SSIDSIZE(d) IDR1(d, 10, 6, SMMU_SSID_BITS_MAX)
+#define IDR3_HAD(d)      IDR3(d, 2, 2, 1)
+#define IDR3_STT(d)      IDR3(d, 9, 9, 0)
+#define IDR5_VAX(d)      IDR5(d, 11, 10, 0)
 
 static bool granule_supported(const struct smmu_decode *d, unsigned shift)
 {
@@ -175,7 +196,7 @@ static void attach(struct smmu_decode *d, const struct smmu_stream *st,
 		a.s2cfg = st->s2cfg;
 		a.s2root = st->s2root;
 	}
-	snprintf(a.path, sizeof(a.path), "%s", path);
+	path_fmt(a.path, sizeof(a.path), "%s", path);
 	rc = d->ctx->attach(d->ctx, &a);
 	if (rc)
 		d->stop = rc < 0 ? rc : -ECANCELED;
@@ -256,7 +277,7 @@ static bool budget(struct smmu_decode *d, const char *path, uint64_t addr)
 	if (++d->reads <= d->max_reads)
 		return true;
 	if (d->reads == d->max_reads + 1)
-		finding(d, SEV_ERROR, "smmu.limit-entries", addr, path, NULL, PASID_NONE,
+		finding(d, F_LIMIT_ENTRIES, addr, path, NULL, PASID_NONE,
 			"decode stopped after %llu descriptors (limit)",
 			(unsigned long long)d->max_reads);
 	if (!d->stop)
@@ -272,7 +293,7 @@ struct array_desc {
 	uint64_t base;
 	uint64_t count;
 	unsigned size;                /* bytes per entry: 8 or 64 */
-	const char *code;             /* finding for entries outside memory */
+	enum smmu_finding_id code;    /* finding for entries outside memory */
 	const char *what;             /* "stream table entries" */
 	const char *path;             /* path of the table: "strtab" */
 	const struct dev_ref *dev;
@@ -286,8 +307,8 @@ static void report_gap(struct smmu_decode *d, const struct array_desc *a,
 
 	if (!n)
 		return;
-	snprintf(path, sizeof(path), "%s[0x%llx]", a->path, (unsigned long long)first);
-	finding(d, SEV_ERROR, a->code, a->base + first * a->size, path, a->dev, a->pasid,
+	path_fmt(path, sizeof(path), "%s[0x%llx]", a->path, (unsigned long long)first);
+	finding(d, a->code, a->base + first * a->size, path, a->dev, a->pasid,
 		"%llu %s from index 0x%llx at %s0x%llx cannot be read",
 		(unsigned long long)n, a->what, (unsigned long long)first,
 		a->s2 ? "ipa " : "", (unsigned long long)(a->base + first * a->size));
@@ -371,25 +392,25 @@ static bool cd_half(struct smmu_decode *d, const struct smmu_stream *st,
 	bool had = half ? smmu_get(cd, CD_HAD1) : smmu_get(cd, CD_HAD0);
 	unsigned tsz_min = SMMU_TSZ_MIN, tsz_max = SMMU_TSZ_MAX, oas, ias, levels;
 	uint64_t flags = PT_LPAE_F_MAIR_WB(mair_wb_mask(smmu_get(cd, CD_MAIR)));
-	uint64_t v, bytes, asid = smmu_get(cd, CD_ASID);
+	uint64_t bytes, asid = smmu_get(cd, CD_ASID);
 	char hpath[SMMU_PATH_LEN];
 	struct pt_cfg cfg;
 	struct errbuf err;
 	int64_t domain;
 
-	snprintf(hpath, sizeof(hpath), "%s/ttb%u", path, half);
+	path_fmt(hpath, sizeof(hpath), "%s/ttb%u", path, half);
 	if (!g || !granule_supported(d, g)) {
-		finding(d, SEV_ERROR, "smmu.cd.tg", cd_pa, hpath, &st->dev, pasid,
+		finding(d, F_CD_TG, cd_pa, hpath, &st->dev, pasid,
 			"tg%u=%u is %s", half, tg, g ? "a granule smmu_idr5 does not offer"
 						   : "reserved");
 		return false;
 	}
-	if (g == 16 && IDR5_VAX(d, &v) && v == 1)
+	if (g == 16 && IDR5_VAX(d) == 1)
 		tsz_min = SMMU_TSZ_MIN_52;
-	if (IDR3_STT(d, &v) && v)
+	if (IDR3_STT(d))
 		tsz_max = SMMU_TSZ_MAX_STT;
 	if (tsz < tsz_min || tsz > tsz_max) {
-		finding(d, SEV_ERROR, "smmu.cd.tsz", cd_pa, hpath, &st->dev, pasid,
+		finding(d, F_CD_TSZ, cd_pa, hpath, &st->dev, pasid,
 			"t%usz=%u outside %u..%u", half, tsz, tsz_min, tsz_max);
 		return false;
 	}
@@ -397,17 +418,17 @@ static bool cd_half(struct smmu_decode *d, const struct smmu_stream *st,
 	ias = 64 - tsz;
 	levels = lpae_s1_levels(ias, g);
 	if (smmu_get(cd, CD_AFFD) ||
-	    (smmu_get(cd, CD_HA) && idr_allows(IDR0_HTTU(d, &v), v)))
+	    (smmu_get(cd, CD_HA) && IDR0_HTTU(d)))
 		flags |= PT_LPAE_F_AF_NO_FAULT;
-	if (had && idr_allows(IDR3_HAD(d, &v), v))
+	if (had && IDR3_HAD(d))
 		flags |= PT_LPAE_F_HAD;
 	if (pt_cfg_init(&cfg, &pt_fmt_lpae, levels, ias, oas, g, flags, &err) < 0) {
-		finding(d, SEV_ERROR, "smmu.cd.tsz", cd_pa, hpath, &st->dev, pasid,
+		finding(d, F_CD_TSZ, cd_pa, hpath, &st->dev, pasid,
 			"t%usz=%u with a %u KiB granule: %s", half, tsz, 1u << (g - 10), err.msg);
 		return false;
 	}
 	if (oas < 64 && (ttb >> oas)) {
-		finding(d, SEV_ERROR, "smmu.cd.ttb", cd_pa, hpath, &st->dev, pasid,
+		finding(d, F_CD_TTB, cd_pa, hpath, &st->dev, pasid,
 			"ttb%u 0x%llx is beyond the %u-bit output size", half,
 			(unsigned long long)ttb, oas);
 		return false;
@@ -416,13 +437,13 @@ static bool cd_half(struct smmu_decode *d, const struct smmu_stream *st,
 	if (bytes < 64)
 		bytes = 64;
 	if (ttb & (bytes - 1)) {
-		finding(d, SEV_WARNING, "smmu.cd.ttb-align", cd_pa, hpath, &st->dev, pasid,
+		finding(d, F_CD_TTB_ALIGN, cd_pa, hpath, &st->dev, pasid,
 			"ttb%u 0x%llx is not aligned to its 0x%llx-byte table; walked at 0x%llx",
 			half, (unsigned long long)ttb, (unsigned long long)bytes,
 			(unsigned long long)(ttb & ~(bytes - 1)));
 		ttb &= ~(bytes - 1);
 	}
-	if (!(IDR0_ASID16(d, &v) ? v : 1))
+	if (!IDR0_ASID16(d))
 		asid &= 0xff;
 	domain = st->config == STE_CONFIG_NESTED ? ((int64_t)st->vmid << 16) | (int64_t)asid
 						 : (int64_t)asid;
@@ -443,24 +464,24 @@ static void decode_cd(struct smmu_decode *d, const struct smmu_stream *st,
 
 	if (!smmu_get(cd, CD_V)) {
 		if (required) {
-			finding(d, SEV_WARNING, "smmu.cd.not-valid", cd_pa, path, &st->dev, pasid,
+			finding(d, F_CD_NOT_VALID, cd_pa, path, &st->dev, pasid,
 				"context descriptor for requests without a substream id is not valid (v=0): they abort");
 			attach_simple(d, st, pasid, ATTACH_BLOCKED, path);
 		}
 		return;
 	}
 	if (!smmu_get(cd, CD_AA64)) {
-		finding(d, SEV_ERROR, "smmu.cd.aa32", cd_pa, path, &st->dev, pasid,
+		finding(d, F_CD_AA32, cd_pa, path, &st->dev, pasid,
 			"aarch32 (aa64=0) translation tables are not decoded");
 		return;
 	}
 	if (smmu_get(cd, CD_ENDI)) {
-		finding(d, SEV_ERROR, "smmu.cd.endi", cd_pa, path, &st->dev, pasid,
+		finding(d, F_CD_ENDI, cd_pa, path, &st->dev, pasid,
 			"big-endian (endi=1) translation tables are not decoded");
 		return;
 	}
 	if (!ips_bits) {
-		finding(d, SEV_WARNING, "smmu.cd.ips", cd_pa, path, &st->dev, pasid,
+		finding(d, F_CD_IPS, cd_pa, path, &st->dev, pasid,
 			"ips=%u is reserved; taken as the smmu's output size", ips);
 		ips_bits = d->oas ? d->oas : 48;
 	}
@@ -489,7 +510,7 @@ static void visit_cd(struct smmu_decode *d, void *arg, uint64_t index,
 	bool as_default = ssid == 0 && w->s1dss == STE_S1DSS_SSID0;
 	char path[SMMU_PATH_LEN];
 
-	snprintf(path, sizeof(path), "%s[0x%llx]", w->path, (unsigned long long)index);
+	path_fmt(path, sizeof(path), "%s[0x%llx]", w->path, (unsigned long long)index);
 	/* With S1DSS=SSID0, CD 0 serves requests without a SubstreamID and
 	 * SubstreamID 0 itself is illegal. */
 	decode_cd(d, w->st, cd, pa, as_default ? PASID_NONE : (int64_t)ssid, as_default, path);
@@ -512,12 +533,12 @@ static void visit_l1cd(struct smmu_decode *d, void *arg, uint64_t index,
 
 	if (!smmu_get(desc, L1CD_V))
 		return;
-	snprintf(l1path, sizeof(l1path), "%s/l1cd[0x%llx]", st->path, (unsigned long long)index);
+	path_fmt(l1path, sizeof(l1path), "%s/l1cd[0x%llx]", st->path, (unsigned long long)index);
 	if (desc[0] & L1CD_RES0)
-		finding(d, SEV_WARNING, "smmu.cd.l1-reserved", pa, l1path, &st->dev, PASID_NONE,
+		finding(d, F_CD_L1_RESERVED, pa, l1path, &st->dev, PASID_NONE,
 			"l1 cd descriptor 0x%016llx has reserved bits 0x%llx set",
 			(unsigned long long)desc[0], (unsigned long long)(desc[0] & L1CD_RES0));
-	snprintf(path, sizeof(path), "%s/cd", l1path);
+	path_fmt(path, sizeof(path), "%s/cd", l1path);
 	{
 		struct cd_walk cw = {
 			.st = st, .s1dss = w->s1dss, .ssid_base = index << w->l2_bits,
@@ -526,7 +547,7 @@ static void visit_l1cd(struct smmu_decode *d, void *arg, uint64_t index,
 		struct array_desc a = {
 			.s2 = st->s2 && st->config == STE_CONFIG_NESTED ? st : NULL,
 			.base = l2, .count = w->l2_count, .size = SMMU_CD_SIZE,
-			.code = "smmu.cd.fetch", .what = "context descriptors",
+			.code = F_CD_FETCH, .what = "context descriptors",
 			.path = path, .dev = &st->dev, .pasid = PASID_NONE,
 		};
 		walk_array(d, &a, visit_cd, &cw);
@@ -536,23 +557,23 @@ static void visit_l1cd(struct smmu_decode *d, void *arg, uint64_t index,
 static void decode_s1(struct smmu_decode *d, struct smmu_stream *st)
 {
 	const uint64_t *ste = st->ste;
-	uint64_t ctx = smmu_get(ste, STE_S1CONTEXTPTR) << 6, v;
+	uint64_t ctx = smmu_get(ste, STE_S1CONTEXTPTR) << 6;
 	unsigned fmt = smmu_get(ste, STE_S1FMT);
 	unsigned cdmax = smmu_get(ste, STE_S1CDMAX);
 	unsigned s1dss = smmu_get(ste, STE_S1DSS);
-	unsigned ssid_max = IDR1_SSIDSIZE(d, &v) ? (unsigned)v : SMMU_SSID_BITS_MAX;
+	unsigned ssid_max = (unsigned)IDR1_SSIDSIZE(d);
 	const struct smmu_stream *s2 = st->config == STE_CONFIG_NESTED ? st : NULL;
 	char path[SMMU_PATH_LEN];
 
 	if (ssid_max > SMMU_SSID_BITS_MAX)
 		ssid_max = SMMU_SSID_BITS_MAX;
 	if (cdmax > ssid_max) {
-		finding(d, SEV_ERROR, "smmu.ste.s1cdmax", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S1CDMAX, st->addr, st->path, &st->dev, PASID_NONE,
 			"s1cdmax=%u exceeds the %u substream id bits supported", cdmax, ssid_max);
 		return;
 	}
 	if (!s2 && d->oas && (ctx >> d->oas)) {
-		finding(d, SEV_ERROR, "smmu.ste.ctxptr", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_CTXPTR, st->addr, st->path, &st->dev, PASID_NONE,
 			"s1contextptr 0x%llx is beyond the %u-bit output size",
 			(unsigned long long)ctx, d->oas);
 		return;
@@ -562,23 +583,23 @@ static void decode_s1(struct smmu_decode *d, struct smmu_stream *st)
 		struct cd_walk cw = { .st = st, .s1dss = STE_S1DSS_SSID0, .path = path };
 		struct array_desc a = {
 			.s2 = s2, .base = ctx, .count = 1, .size = SMMU_CD_SIZE,
-			.code = "smmu.cd.fetch", .what = "context descriptors",
+			.code = F_CD_FETCH, .what = "context descriptors",
 			.path = path, .dev = &st->dev, .pasid = PASID_NONE,
 		};
-		snprintf(path, sizeof(path), "%s/cd", st->path);
+		path_fmt(path, sizeof(path), "%s/cd", st->path);
 		walk_array(d, &a, visit_cd, &cw);
 		return;
 	}
 	if (fmt > STE_S1FMT_1024_L2) {
-		finding(d, SEV_ERROR, "smmu.ste.s1fmt", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S1FMT, st->addr, st->path, &st->dev, PASID_NONE,
 			"s1fmt=%u is reserved", fmt);
 		return;
 	}
-	if (fmt != STE_S1FMT_LINEAR && !idr_allows(IDR0_CD2L(d, &v), v))
-		finding(d, SEV_WARNING, "smmu.ste.s1fmt", st->addr, st->path, &st->dev, PASID_NONE,
+	if (fmt != STE_S1FMT_LINEAR && !IDR0_CD2L(d))
+		finding(d, F_STE_CD2L, st->addr, st->path, &st->dev, PASID_NONE,
 			"s1fmt=%u asks for 2-level cd tables but smmu_idr0.cd2l=0", fmt);
 	if (s1dss > STE_S1DSS_SSID0) {
-		finding(d, SEV_ERROR, "smmu.ste.s1dss", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S1DSS, st->addr, st->path, &st->dev, PASID_NONE,
 			"s1dss=%u is reserved", s1dss);
 		return;
 	}
@@ -589,7 +610,7 @@ static void decode_s1(struct smmu_decode *d, struct smmu_stream *st)
 			attach(d, st, PASID_NONE, st->vmid, ATTACH_TRANSLATE, &st->s2cfg,
 			       st->s2root, 0, st->path);
 		} else {
-			finding(d, SEV_WARNING, "smmu.ste.bypass", st->addr, st->path, &st->dev,
+			finding(d, F_STE_BYPASS, st->addr, st->path, &st->dev,
 				PASID_NONE, "s1dss=bypass: requests without a substream id are not translated");
 			attach_simple(d, st, PASID_NONE, ATTACH_PASSTHROUGH, st->path);
 		}
@@ -598,10 +619,10 @@ static void decode_s1(struct smmu_decode *d, struct smmu_stream *st)
 		struct cd_walk cw = { .st = st, .s1dss = s1dss, .path = path };
 		struct array_desc a = {
 			.s2 = s2, .base = ctx, .count = 1ull << cdmax, .size = SMMU_CD_SIZE,
-			.code = "smmu.cd.fetch", .what = "context descriptors",
+			.code = F_CD_FETCH, .what = "context descriptors",
 			.path = path, .dev = &st->dev, .pasid = PASID_NONE,
 		};
-		snprintf(path, sizeof(path), "%s/cd", st->path);
+		path_fmt(path, sizeof(path), "%s/cd", st->path);
 		walk_array(d, &a, visit_cd, &cw);
 	} else {
 		unsigned l2_bits = STE_S1FMT_L2_BITS(fmt);
@@ -614,10 +635,10 @@ static void decode_s1(struct smmu_decode *d, struct smmu_stream *st)
 			.s2 = s2, .base = ctx,
 			.count = 1ull << (cdmax > l2_bits ? cdmax - l2_bits : 0),
 			.size = SMMU_L1CD_SIZE,
-			.code = "smmu.cd.fetch", .what = "l1 cd descriptors",
+			.code = F_CD_FETCH, .what = "l1 cd descriptors",
 			.path = path, .dev = &st->dev, .pasid = PASID_NONE,
 		};
-		snprintf(path, sizeof(path), "%s/l1cd", st->path);
+		path_fmt(path, sizeof(path), "%s/l1cd", st->path);
 		walk_array(d, &a, visit_l1cd, &lw);
 	}
 }
@@ -633,56 +654,56 @@ static bool decode_s2(struct smmu_decode *d, struct smmu_stream *st)
 	unsigned t0sz = smmu_get(ste, STE_S2T0SZ), sl0 = smmu_get(ste, STE_S2SL0);
 	unsigned ps = smmu_get(ste, STE_S2PS), oas = lpae_ps_bits(ps);
 	unsigned tsz_min, tsz_max = SMMU_TSZ_MAX, levels, ias;
-	uint64_t ttb = smmu_get(ste, STE_S2TTB) << 4, flags = PT_LPAE_F_STAGE2, v, bytes;
+	uint64_t ttb = smmu_get(ste, STE_S2TTB) << 4, flags = PT_LPAE_F_STAGE2, bytes;
 	struct errbuf err;
 
 	if (!smmu_get(ste, STE_S2AA64)) {
-		finding(d, SEV_ERROR, "smmu.ste.s2aa64", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2AA64, st->addr, st->path, &st->dev, PASID_NONE,
 			"aarch32 (s2aa64=0) stage-2 tables are not decoded");
 		return false;
 	}
 	if (smmu_get(ste, STE_S2ENDI)) {
-		finding(d, SEV_ERROR, "smmu.ste.s2endi", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2ENDI, st->addr, st->path, &st->dev, PASID_NONE,
 			"big-endian (s2endi=1) stage-2 tables are not decoded");
 		return false;
 	}
 	if (!g || !granule_supported(d, g)) {
-		finding(d, SEV_ERROR, "smmu.ste.s2tg", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2TG, st->addr, st->path, &st->dev, PASID_NONE,
 			"s2tg=%u is %s", tg, g ? "a granule smmu_idr5 does not offer" : "reserved");
 		return false;
 	}
 	if (!oas) {
-		finding(d, SEV_WARNING, "smmu.ste.s2ps", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2PS, st->addr, st->path, &st->dev, PASID_NONE,
 			"s2ps=%u is reserved; taken as the smmu's output size", ps);
 		oas = d->oas ? d->oas : 48;
 	}
 	oas = effective_oas(d, oas, g);
 	tsz_min = (g == 16 && d->oas > 48) ? SMMU_TSZ_MIN_52 : SMMU_TSZ_MIN;
-	if (IDR3_STT(d, &v) && v)
+	if (IDR3_STT(d))
 		tsz_max = SMMU_TSZ_MAX_STT;
 	if (t0sz < tsz_min || t0sz > tsz_max) {
-		finding(d, SEV_ERROR, "smmu.ste.s2t0sz", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2T0SZ, st->addr, st->path, &st->dev, PASID_NONE,
 			"s2t0sz=%u outside %u..%u", t0sz, tsz_min, tsz_max);
 		return false;
 	}
 	ias = 64 - t0sz;
 	levels = smmu_s2sl0_levels(sl0, g);
 	if (!levels) {
-		finding(d, SEV_ERROR, "smmu.ste.s2sl0", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2SL0, st->addr, st->path, &st->dev, PASID_NONE,
 			"s2sl0=%u is reserved", sl0);
 		return false;
 	}
 	if (smmu_get(ste, STE_S2AFFD) ||
-	    (smmu_get(ste, STE_S2HA) && idr_allows(IDR0_HTTU(d, &v), v)))
+	    (smmu_get(ste, STE_S2HA) && IDR0_HTTU(d)))
 		flags |= PT_LPAE_F_AF_NO_FAULT;
 	if (pt_cfg_init(&st->s2cfg, &pt_fmt_lpae, levels, ias, oas, g, flags, &err) < 0) {
-		finding(d, SEV_ERROR, "smmu.ste.s2sl0", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2SL0, st->addr, st->path, &st->dev, PASID_NONE,
 			"s2sl0=%u with s2t0sz=%u and a %u KiB granule: %s", sl0, t0sz,
 			1u << (g - 10), err.msg);
 		return false;
 	}
 	if (oas < 64 && (ttb >> oas)) {
-		finding(d, SEV_ERROR, "smmu.ste.s2ttb", st->addr, st->path, &st->dev, PASID_NONE,
+		finding(d, F_STE_S2TTB, st->addr, st->path, &st->dev, PASID_NONE,
 			"s2ttb 0x%llx is beyond the %u-bit output size",
 			(unsigned long long)ttb, oas);
 		return false;
@@ -691,7 +712,7 @@ static bool decode_s2(struct smmu_decode *d, struct smmu_stream *st)
 	if (bytes < 64)
 		bytes = 64;
 	if (ttb & (bytes - 1)) {
-		finding(d, SEV_WARNING, "smmu.ste.s2ttb-align", st->addr, st->path, &st->dev,
+		finding(d, F_STE_S2TTB_ALIGN, st->addr, st->path, &st->dev,
 			PASID_NONE, "s2ttb 0x%llx is not aligned to its 0x%llx-byte table; walked at 0x%llx",
 			(unsigned long long)ttb, (unsigned long long)bytes,
 			(unsigned long long)(ttb & ~(bytes - 1)));
@@ -699,7 +720,7 @@ static bool decode_s2(struct smmu_decode *d, struct smmu_stream *st)
 	}
 	st->s2root = ttb;
 	st->vmid = (uint16_t)smmu_get(ste, STE_S2VMID);
-	if (!(IDR0_VMID16(d, &v) ? v : 1))
+	if (!IDR0_VMID16(d))
 		st->vmid &= 0xff;
 	st->s2 = true;
 	return true;
@@ -719,7 +740,7 @@ static void decode_ste(struct smmu_decode *d, uint32_t sid, uint64_t pa,
 {
 	const struct dump_filter *f = d->ctx->filter;
 	struct smmu_stream st;
-	uint64_t res, v;
+	uint64_t res;
 	bool known;
 
 	memset(&st, 0, sizeof(st));
@@ -727,14 +748,14 @@ static void decode_ste(struct smmu_decode *d, uint32_t sid, uint64_t pa,
 	st.dev = sid_dev(d, sid);
 	st.addr = pa;
 	memcpy(st.ste, words, sizeof(st.ste));
-	snprintf(st.path, sizeof(st.path), "%s", path);
+	path_fmt(st.path, sizeof(st.path), "%s", path);
 	if (f && !dump_filter_device(f, &st.dev))
 		return;
 	known = dev_known(d, &st.dev);
 
 	if (!smmu_get(st.ste, STE_V)) {
 		if (known) {
-			finding(d, SEV_INFO, "smmu.ste.not-valid", pa, path, &st.dev, PASID_NONE,
+			finding(d, F_STE_NOT_VALID, pa, path, &st.dev, PASID_NONE,
 				"stream table entry is not valid (v=0): requests abort");
 			attach_simple(d, &st, PASID_NONE, ATTACH_BLOCKED, path);
 		}
@@ -742,7 +763,7 @@ static void decode_ste(struct smmu_decode *d, uint32_t sid, uint64_t pa,
 	}
 	res = (st.ste[0] & STE_0_RES0) | (st.ste[3] & STE_3_RES0);
 	if (res)
-		finding(d, SEV_WARNING, "smmu.ste.reserved", pa, path, &st.dev, PASID_NONE,
+		finding(d, F_STE_RESERVED, pa, path, &st.dev, PASID_NONE,
 			"reserved bits set: word 0 0x%llx, word 3 0x%llx",
 			(unsigned long long)(st.ste[0] & STE_0_RES0),
 			(unsigned long long)(st.ste[3] & STE_3_RES0));
@@ -753,7 +774,7 @@ static void decode_ste(struct smmu_decode *d, uint32_t sid, uint64_t pa,
 			attach_simple(d, &st, PASID_NONE, ATTACH_BLOCKED, path);
 		return;
 	case STE_CONFIG_BYPASS:
-		finding(d, SEV_WARNING, "smmu.ste.bypass", pa, path, &st.dev, PASID_NONE,
+		finding(d, F_STE_BYPASS, pa, path, &st.dev, PASID_NONE,
 			"valid stream table entry bypasses translation (config=bypass)");
 		attach_simple(d, &st, PASID_NONE, ATTACH_PASSTHROUGH, path);
 		return;
@@ -762,15 +783,15 @@ static void decode_ste(struct smmu_decode *d, uint32_t sid, uint64_t pa,
 	case STE_CONFIG_NESTED:
 		break;
 	default:
-		finding(d, SEV_ERROR, "smmu.ste.config", pa, path, &st.dev, PASID_NONE,
+		finding(d, F_STE_CONFIG, pa, path, &st.dev, PASID_NONE,
 			"config=%u is reserved: requests abort (c_bad_ste)", st.config);
 		if (known)
 			attach_simple(d, &st, PASID_NONE, ATTACH_BLOCKED, path);
 		return;
 	}
-	if ((STE_CONFIG_S1_EN(st.config) && !idr_allows(IDR0_S1P(d, &v), v)) ||
-	    (STE_CONFIG_S2_EN(st.config) && !idr_allows(IDR0_S2P(d, &v), v))) {
-		finding(d, SEV_ERROR, "smmu.ste.stage", pa, path, &st.dev, PASID_NONE,
+	if ((STE_CONFIG_S1_EN(st.config) && !IDR0_S1P(d)) ||
+	    (STE_CONFIG_S2_EN(st.config) && !IDR0_S2P(d))) {
+		finding(d, F_STE_STAGE, pa, path, &st.dev, PASID_NONE,
 			"config=%s uses a stage smmu_idr0 does not implement",
 			config_name(st.config));
 		return;
@@ -792,16 +813,16 @@ static void visit_ste(struct smmu_decode *d, void *arg, uint64_t index,
 	char path[SMMU_PATH_LEN];
 
 	if (d->two_level)
-		snprintf(path, sizeof(path), "l1std[0x%llx]/ste[0x%llx]",
+		path_fmt(path, sizeof(path), "l1std[0x%llx]/ste[0x%llx]",
 			 (unsigned long long)(sid >> d->split),
 			 (unsigned long long)(sid & ((1ull << d->split) - 1)));
 	else
-		snprintf(path, sizeof(path), "strtab[0x%llx]", (unsigned long long)sid);
+		path_fmt(path, sizeof(path), "strtab[0x%llx]", (unsigned long long)sid);
 	decode_ste(d, (uint32_t)sid, pa, words, path);
 }
 
-/* Checks an L1 stream-table descriptor; *l2/*count describe its L2 table
- * (count 0: no L2). */
+/* Checks an L1 stream-table descriptor; *l2 and *count describe its L2
+ * table (count 0: no L2). */
 static void check_l1std(struct smmu_decode *d, uint64_t index, uint64_t pa,
 			uint64_t desc, uint64_t *l2, uint64_t *count)
 {
@@ -813,18 +834,18 @@ static void check_l1std(struct smmu_decode *d, uint64_t index, uint64_t pa,
 	*l2 = smmu_get(&desc, L1STD_L2PTR) << 6;
 	if (span == 0)
 		return;
-	snprintf(path, sizeof(path), "l1std[0x%llx]", (unsigned long long)index);
+	path_fmt(path, sizeof(path), "l1std[0x%llx]", (unsigned long long)index);
 	if (desc & L1STD_RES0)
-		finding(d, SEV_WARNING, "smmu.l1std.reserved", pa, path, NULL, PASID_NONE,
+		finding(d, F_L1STD_RESERVED, pa, path, NULL, PASID_NONE,
 			"l1 descriptor 0x%016llx has reserved bits 0x%llx set",
 			(unsigned long long)desc, (unsigned long long)(desc & L1STD_RES0));
 	if (span > d->split + 1) {
-		finding(d, SEV_ERROR, "smmu.l1std.span", pa, path, NULL, PASID_NONE,
+		finding(d, F_L1STD_SPAN, pa, path, NULL, PASID_NONE,
 			"span=%u is larger than split+1=%u", span, d->split + 1);
 		return;
 	}
 	if (d->oas && (*l2 >> d->oas)) {
-		finding(d, SEV_ERROR, "smmu.l1std.l2ptr", pa, path, NULL, PASID_NONE,
+		finding(d, F_L1STD_L2PTR, pa, path, NULL, PASID_NONE,
 			"l2ptr 0x%llx is beyond the %u-bit output size",
 			(unsigned long long)*l2, d->oas);
 		return;
@@ -832,7 +853,7 @@ static void check_l1std(struct smmu_decode *d, uint64_t index, uint64_t pa,
 	*count = 1ull << (span - 1);
 	bytes = *count * SMMU_STE_SIZE;
 	if (*l2 & (bytes - 1)) {
-		finding(d, SEV_WARNING, "smmu.l1std.align", pa, path, NULL, PASID_NONE,
+		finding(d, F_L1STD_ALIGN, pa, path, NULL, PASID_NONE,
 			"l2ptr 0x%llx is not aligned to its 0x%llx-byte table; walked at 0x%llx",
 			(unsigned long long)*l2, (unsigned long long)bytes,
 			(unsigned long long)(*l2 & ~(bytes - 1)));
@@ -850,11 +871,11 @@ static void visit_l1std(struct smmu_decode *d, void *arg, uint64_t index,
 	check_l1std(d, index, pa, words[0], &l2, &count);
 	if (!count)
 		return;
-	snprintf(path, sizeof(path), "l1std[0x%llx]/ste", (unsigned long long)index);
+	path_fmt(path, sizeof(path), "l1std[0x%llx]/ste", (unsigned long long)index);
 	{
 		struct array_desc a = {
 			.base = l2, .count = count, .size = SMMU_STE_SIZE,
-			.code = "smmu.ste.fetch", .what = "stream table entries",
+			.code = F_STE_FETCH, .what = "stream table entries",
 			.path = path, .pasid = PASID_NONE,
 		};
 		walk_array(d, &a, visit_ste, &sid_base);
@@ -866,7 +887,7 @@ static void decode_sid(struct smmu_decode *d, uint64_t sid)
 {
 	uint64_t words[SMMU_STE_DWORDS], table = d->strtab, index = sid, pa;
 	struct array_desc a = {
-		.count = 1, .size = SMMU_STE_SIZE, .code = "smmu.ste.fetch",
+		.count = 1, .size = SMMU_STE_SIZE, .code = F_STE_FETCH,
 		.what = "stream table entries", .path = "strtab", .pasid = PASID_NONE,
 	};
 	char path[SMMU_PATH_LEN];
@@ -880,9 +901,9 @@ static void decode_sid(struct smmu_decode *d, uint64_t sid)
 		uint64_t desc, count;
 		struct errbuf err;
 
-		snprintf(path, sizeof(path), "l1std[0x%llx]", (unsigned long long)l1);
+		path_fmt(path, sizeof(path), "l1std[0x%llx]", (unsigned long long)l1);
 		if (physmem_read_u64(d->mem, addr, &desc, &err) < 0) {
-			finding(d, SEV_ERROR, "smmu.l1std.fetch", addr, path, NULL, PASID_NONE,
+			finding(d, F_L1STD_FETCH, addr, path, NULL, PASID_NONE,
 				"%s", err.msg);
 			return;
 		}
@@ -890,7 +911,7 @@ static void decode_sid(struct smmu_decode *d, uint64_t sid)
 		index = sid & ((1ull << d->split) - 1);
 		if (index >= count)
 			return;
-		snprintf(path, sizeof(path), "l1std[0x%llx]/ste", (unsigned long long)l1);
+		path_fmt(path, sizeof(path), "l1std[0x%llx]/ste", (unsigned long long)l1);
 		a.path = path;
 	}
 	a.base = table + index * SMMU_STE_SIZE;
@@ -906,7 +927,6 @@ static int read_regs(struct smmu_decode *d, uint64_t *base, uint64_t *cfg,
 		     struct errbuf *err)
 {
 	const struct image_unit *u = d->unit;
-	uint64_t v;
 
 	if (!image_unit_reg(u, "strtab_base", base))
 		return err_set(err, -EINVAL,
@@ -918,8 +938,8 @@ static int read_regs(struct smmu_decode *d, uint64_t *base, uint64_t *cfg,
 	d->has_idr1 = image_unit_reg(u, "idr1", &d->idr1);
 	d->has_idr3 = image_unit_reg(u, "idr3", &d->idr3);
 	d->has_idr5 = image_unit_reg(u, "idr5", &d->idr5);
-	if (IDR5_OAS(d, &v))
-		d->oas = lpae_ps_bits((unsigned)v);
+	if (d->has_idr5)
+		d->oas = lpae_ps_bits((unsigned)IDR5(d, 2, 0, 0));
 	return 0;
 }
 
@@ -942,35 +962,36 @@ static int smmuv3_decode(struct decode_ctx *ctx, struct errbuf *err)
 	if (image_unit_reg(ctx->unit, "cr0", &cr0) && !smmu_get(&cr0, CR0_SMMUEN)) {
 		bool abort = image_unit_reg(ctx->unit, "gbpa", &gbpa) && smmu_get(&gbpa, GBPA_ABORT);
 
-		finding(&d, SEV_WARNING, "smmu.cr0.smmuen", d.strtab, "cr0", NULL, PASID_NONE,
+		finding(&d, F_CR0_SMMUEN, d.strtab, "cr0", NULL, PASID_NONE,
 			"smmu disabled (cr0.smmuen=0): the stream table is not in use, transactions %s",
 			abort ? "abort (gbpa.abort=1)" : "bypass unless gbpa.abort is set");
 	}
 	fmt = smmu_get(&cfg, STRTAB_BASE_CFG_FMT);
 	if (fmt > STRTAB_FMT_2LEVEL ||
-	    (fmt == STRTAB_FMT_2LEVEL && !idr_allows(IDR0_ST_LEVEL(&d, &v), v))) {
-		finding(&d, SEV_ERROR, "smmu.strtab.fmt", d.strtab, "strtab_base_cfg", NULL,
+	    (fmt == STRTAB_FMT_2LEVEL && !IDR0_ST_LEVEL(&d))) {
+		finding(&d, F_STRTAB_FMT, d.strtab, "strtab_base_cfg", NULL,
 			PASID_NONE, "strtab_base_cfg.fmt=%u is %s", fmt,
 			fmt > STRTAB_FMT_2LEVEL ? "reserved" : "2-level, which smmu_idr0.st_level lacks");
 		return d.stop < 0 && d.stop != -ECANCELED ? d.stop : 0;
 	}
 	d.two_level = fmt == STRTAB_FMT_2LEVEL;
 	d.log2size = smmu_get(&cfg, STRTAB_BASE_CFG_LOG2SIZE);
-	if (IDR1_SIDSIZE(&d, &v) && d.log2size > v) {
-		finding(&d, SEV_WARNING, "smmu.strtab.log2size", d.strtab, "strtab_base_cfg", NULL,
+	v = IDR1_SIDSIZE(&d);
+	if (d.log2size > v) {
+		finding(&d, F_STRTAB_LOG2SIZE, d.strtab, "strtab_base_cfg", NULL,
 			PASID_NONE, "log2size=%u exceeds smmu_idr1.sidsize=%u; %u used",
 			d.log2size, (unsigned)v, (unsigned)v);
 		d.log2size = (unsigned)v;
 	}
 	if (d.log2size > 32) {
-		finding(&d, SEV_WARNING, "smmu.strtab.log2size", d.strtab, "strtab_base_cfg", NULL,
+		finding(&d, F_STRTAB_LOG2SIZE, d.strtab, "strtab_base_cfg", NULL,
 			PASID_NONE, "log2size=%u exceeds 32 stream id bits; 32 used", d.log2size);
 		d.log2size = 32;
 	}
 	if (d.two_level) {
 		d.split = smmu_get(&cfg, STRTAB_BASE_CFG_SPLIT);
 		if (!SMMU_SPLIT_VALID(d.split)) {
-			finding(&d, SEV_ERROR, "smmu.strtab.split", d.strtab, "strtab_base_cfg", NULL,
+			finding(&d, F_STRTAB_SPLIT, d.strtab, "strtab_base_cfg", NULL,
 				PASID_NONE, "split=%u is reserved (6, 8 or 10)", d.split);
 			return 0;
 		}
@@ -981,14 +1002,14 @@ static int smmuv3_decode(struct decode_ctx *ctx, struct errbuf *err)
 	if (bytes < 64)
 		bytes = 64;
 	if (d.strtab & (bytes - 1)) {
-		finding(&d, SEV_WARNING, "smmu.strtab.align", d.strtab, "strtab_base", NULL,
+		finding(&d, F_STRTAB_ALIGN, d.strtab, "strtab_base", NULL,
 			PASID_NONE, "stream table base 0x%llx is not aligned to its 0x%llx bytes; walked at 0x%llx",
 			(unsigned long long)d.strtab, (unsigned long long)bytes,
 			(unsigned long long)(d.strtab & ~(bytes - 1)));
 		d.strtab &= ~(bytes - 1);
 	}
 	if (d.oas && (d.strtab >> d.oas))
-		finding(&d, SEV_ERROR, "smmu.strtab.addr", d.strtab, "strtab_base", NULL,
+		finding(&d, F_STRTAB_ADDR, d.strtab, "strtab_base", NULL,
 			PASID_NONE, "stream table base 0x%llx is beyond the %u-bit output size",
 			(unsigned long long)d.strtab, d.oas);
 
@@ -999,7 +1020,7 @@ static int smmuv3_decode(struct decode_ctx *ctx, struct errbuf *err)
 		struct array_desc a = {
 			.base = d.strtab, .size = SMMU_L1STD_SIZE,
 			.count = 1ull << (d.log2size > d.split ? d.log2size - d.split : 0),
-			.code = "smmu.l1std.fetch", .what = "l1 stream table descriptors",
+			.code = F_L1STD_FETCH, .what = "l1 stream table descriptors",
 			.path = "l1std", .pasid = PASID_NONE,
 		};
 		walk_array(&d, &a, visit_l1std, NULL);
@@ -1007,7 +1028,7 @@ static int smmuv3_decode(struct decode_ctx *ctx, struct errbuf *err)
 		uint64_t sid_base = 0;
 		struct array_desc a = {
 			.base = d.strtab, .count = 1ull << d.log2size, .size = SMMU_STE_SIZE,
-			.code = "smmu.ste.fetch", .what = "stream table entries",
+			.code = F_STE_FETCH, .what = "stream table entries",
 			.path = "strtab", .pasid = PASID_NONE,
 		};
 		walk_array(&d, &a, visit_ste, &sid_base);

@@ -69,9 +69,9 @@ static inline void smmu_set(uint64_t *dw, unsigned w, unsigned hi, unsigned lo,
 #define GBPA_ABORT               0, 20, 20
 
 /* ---- stream table (5.1) ---- */
-#define SMMU_STE_SIZE            64
+#define SMMU_STE_SIZE            64ull
 #define SMMU_STE_DWORDS          8
-#define SMMU_L1STD_SIZE          8
+#define SMMU_L1STD_SIZE          8ull
 /* SPLIT: 6, 8 or 10; Linux uses 8 (STRTAB_SPLIT) */
 #define SMMU_SPLIT_VALID(s)      ((s) == 6 || (s) == 8 || (s) == 10)
 
@@ -182,9 +182,9 @@ static inline unsigned smmu_s2sl0_encode(unsigned levels, unsigned granule_shift
 }
 
 /* ---- context descriptors (5.4) ---- */
-#define SMMU_CD_SIZE             64
+#define SMMU_CD_SIZE             64ull
 #define SMMU_CD_DWORDS           8
-#define SMMU_L1CD_SIZE           8
+#define SMMU_L1CD_SIZE           8ull
 
 /* Level-1 CD descriptor (5.4.1) */
 #define L1CD_V                   0, 0, 0

@@ -7,6 +7,15 @@
 
 struct json_object;
 
+/* The decoder's finding codes (smmuv3_findings.def), for tests and docs. */
+struct smmuv3_finding {
+	const char *code;
+	enum severity severity;
+	const char *what;
+};
+extern const struct smmuv3_finding smmuv3_findings[];
+extern const size_t smmuv3_nr_findings;
+
 int smmuv3_describe_regs(const struct image_unit *unit,
 			 int (*fn)(void *arg, const struct reg_field *f),
 			 void *arg);
