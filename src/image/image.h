@@ -74,6 +74,11 @@ struct image_info {
 	bool from_note;           /* the note was present in the file */
 };
 
+/* An image describes at most this many units; the units array is
+ * allocated once with room for all of them, so a struct image_unit pointer
+ * stays valid until image_info_release. */
+#define IMAGE_MAX_UNITS 256
+
 void image_info_init(struct image_info *info);
 void image_info_release(struct image_info *info);
 /* Returns the unit with @index, creating it (kind NONE) when absent. */
@@ -90,13 +95,16 @@ int image_unit_add_window(struct image_unit *u, const struct image_window *w,
 			  struct errbuf *err);
 
 /* Reads the IOMMUTOOL notes of an ELF core, if any (info->from_note says).
- * Impossible values (unknown IOMMU kind, bad names, too many records) are
- * errors naming the file and the note's offset. */
+ * @info is initialised here (whatever it held is not freed); on error it
+ * is left empty.  Impossible values (unknown IOMMU kind, bad names, too
+ * many records) are errors naming the file and the note's offset. */
 int image_read_notes(const char *path, struct image_info *info, struct errbuf *err);
 
 /* Writes an ELF core file: one PT_LOAD per present range of @mem (data read
- * through physmem), the IOMMUTOOL notes from @info, e_machine @machine
- * (EM_X86_64, EM_AARCH64, EM_PPC64). */
+ * through physmem; @mem may be NULL), the IOMMUTOOL notes from @info,
+ * e_machine @machine (EM_X86_64, EM_AARCH64, EM_PPC64).  The file is
+ * ELF64 little-endian for every machine.  It is written beside @path and
+ * renamed over it, so @mem may be a physmem opened on @path itself. */
 int image_write(const char *path, struct physmem *mem,
 		const struct image_info *info, unsigned machine,
 		struct errbuf *err);

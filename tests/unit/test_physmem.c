@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 
+#include "image/image.h"
 #include "mem/physmem.h"
 #include "elf_build.h"
 
@@ -464,6 +465,55 @@ static void test_open_no_loads(void **state)
 	unlink(path);
 }
 
+/* The headers of a real QEMU 7.2 dump (tests/fixtures/qemu-dump), its
+ * data left as holes: touching low segments merge, notes are not ours. */
+static void test_qemu_dump_headers(void **state)
+{
+	const char *srcdir = getenv("SRCDIR");
+	char fixture[512], path[256];
+	static unsigned char head[0x480];
+	struct image_info info;
+	struct errbuf err;
+	struct physmem *pm;
+	uint64_t v = 1;
+	FILE *f;
+	int fd;
+
+	snprintf(fixture, sizeof(fixture), "%s/tests/fixtures/qemu-dump/x86-q35-64m-unbooted.head",
+		 srcdir && *srcdir ? srcdir : ".");
+	f = fopen(fixture, "rb");
+	if (!f)
+		fail_msg("cannot open %s (set SRCDIR)", fixture);
+	assert_int_equal(fread(head, 1, sizeof(head), f), sizeof(head));
+	fclose(f);
+	tmp_path(path, sizeof(path), "qemu.elf");
+	write_bytes(path, head, sizeof(head));
+	fd = open(path, O_WRONLY);
+	assert_int_equal(ftruncate(fd, 0x4040480), 0);
+	close(fd);
+
+	assert_int_equal(physmem_open_elf(path, &pm, &err), 0);
+	assert_int_equal(pm->nr_ranges, 2);
+	assert_int_equal(pm->ranges[0].start, 0);
+	assert_int_equal(pm->ranges[0].size, 0x4000000);
+	assert_int_equal(pm->ranges[1].start, 0xfffc0000);
+	assert_int_equal(pm->ranges[1].size, 0x40000);
+	assert_int_equal(physmem_read_u64(pm, 0xffff0, &v, &err), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(physmem_read_u64(pm, 0x4000000, &v, &err), -EFAULT);
+	physmem_free(pm);
+
+	assert_int_equal(image_read_notes(path, &info, &err), 0);
+	assert_false(info.from_note);
+	assert_int_equal(info.nr_units, 0);
+	image_info_release(&info);
+	/* Cut inside the last segment: a truncated dump. */
+	assert_int_equal(truncate(path, 0x4000480 + 0x1000), 0);
+	expect_open_error(path, "PT_LOAD at offset 0x1d8: data at file offset 0x4000480 + 0x40000 "
+			  "runs past the end of the file (0x4001480 bytes): truncated dump");
+	unlink(path);
+}
+
 /* --- raw backend --- */
 
 static void test_raw(void **state)
@@ -660,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_open_bad_segment),
 		cmocka_unit_test(test_open_no_paddr_segments),
 		cmocka_unit_test(test_open_no_loads),
+		cmocka_unit_test(test_qemu_dump_headers),
 		cmocka_unit_test(test_raw),
 		cmocka_unit_test(test_set_ranges),
 		cmocka_unit_test(test_sparse_4g),
