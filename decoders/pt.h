@@ -171,7 +171,8 @@ struct pt_walk {
 	struct pt_limits limits;
 	/* nested: translates a table address (IPA) through stage 2; NULL =
 	 * table addresses are physical */
-	int (*xlate_table)(void *ctx, uint64_t ipa, uint64_t *pa);
+	int (*xlate_table)(void *xlate_ctx, uint64_t ipa, uint64_t *pa);
+	void *xlate_ctx;
 	/* outputs */
 	int (*leaf)(void *ctx, const struct pt_leaf *leaf); /* non-zero stops */
 	void *ctx;

@@ -20,6 +20,7 @@ struct command {
 
 extern const struct command cmd_dump;
 extern const struct command cmd_synth;
+extern const struct command cmd_extract;
 
 /* Prints "iommutool[ CMD]: message" on stderr (one line). */
 void cli_error(const char *prog, const char *fmt, ...)

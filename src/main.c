@@ -1,5 +1,4 @@
 /* iommutool: IOMMU page-table inspector, replayer and fuzzer. */
-#include "config.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,8 @@
 /* Only commands that work are listed. */
 static const struct command *const commands[] = {
 	&cmd_dump,
+	&cmd_extract,
+	&cmd_synth,
 
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -162,9 +162,7 @@ int image_unit_set_reg(struct image_unit *u, const char *name, uint64_t value,
 		       struct errbuf *err)
 {
 	const char *problem;
-	struct image_reg *r;
 	size_t n = strnlen(name, IMAGE_REG_NAME_LEN);
-	int ret;
 
 	problem = image_reg_name_problem(name, IMAGE_REG_NAME_LEN);
 	if (problem)
@@ -176,12 +174,20 @@ int image_unit_set_reg(struct image_unit *u, const char *name, uint64_t value,
 			return 0;
 		}
 	}
-	ret = list_reserve_one((void **)&u->regs, u->nr_regs, sizeof(*u->regs));
+	return image_unit_append_reg(u, name, value, err);
+}
+
+int image_unit_append_reg(struct image_unit *u, const char *name, uint64_t value,
+			  struct errbuf *err)
+{
+	struct image_reg *r;
+	int ret = list_reserve_one((void **)&u->regs, u->nr_regs, sizeof(*u->regs));
+
 	if (ret < 0)
 		return list_error(err, ret, "registers", u->index);
 	r = &u->regs[u->nr_regs++];
 	memset(r, 0, sizeof(*r));
-	memcpy(r->name, name, n);
+	memcpy(r->name, name, strnlen(name, IMAGE_REG_NAME_LEN - 1));
 	r->value = value;
 	return 0;
 }

@@ -120,6 +120,10 @@ const char *image_reg_name_problem(const char *field, size_t len);
 const char *image_dev_name_problem(const char *field, size_t len);
 /* What is impossible about a DMA window, or NULL. */
 const char *image_window_problem(const struct image_window *w);
+/* Appends a register without looking for an existing one (the caller
+ * has checked the name and that it is new). */
+int image_unit_append_reg(struct image_unit *u, const char *name, uint64_t value,
+			  struct errbuf *err);
 /* Unit lookup without creating. */
 struct image_unit *image_info_find_unit(const struct image_info *info,
 					uint32_t index);

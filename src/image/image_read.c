@@ -164,34 +164,88 @@ static struct image_unit *record_unit(struct note_reader *r, unsigned type,
 	return u;
 }
 
+struct reg_key {
+	uint32_t unit;
+	const char *name;
+	long record;
+};
+
+static int reg_key_cmp(const void *x, const void *y)
+{
+	const struct reg_key *a = x, *b = y;
+	int c;
+
+	if (a->unit != b->unit)
+		return a->unit < b->unit ? -1 : 1;
+	c = strcmp(a->name, b->name);
+	if (c)
+		return c;
+	return a->record < b->record ? -1 : a->record > b->record;
+}
+
+/* Checks every record, finds duplicates by sorting (a hostile file can
+ * hold 2^20 registers; a lookup per record would be quadratic), then
+ * appends in file order. */
 static int read_regs(struct note_reader *r)
 {
 	const struct found_note *n = &r->notes[IMAGE_NT_REG];
 	long count = note_records(r, IMAGE_NT_REG);
+	struct reg_key *keys;
+	int ret = 0;
 
+	if (count < 0)
+		return (int)count;
+	keys = malloc((size_t)(count ? count : 1) * sizeof(*keys));
+	if (!keys)
+		return note_error(r, IMAGE_NT_REG, -1, -ENOMEM, "out of memory");
 	for (long i = 0; i < count; i++) {
 		const unsigned char *rec = n->desc + NOTE_HDR_SIZE + (size_t)i * REG_SIZE;
 		struct image_unit *u = record_unit(r, IMAGE_NT_REG, i, rec);
-		const char *name = (const char *)rec + REG_NAME;
 		const char *problem;
-		int ret;
 
-		if (!u)
-			return -EINVAL;
-		if (!all_zero(rec + REG_RESERVED, REG_NAME - REG_RESERVED))
-			return note_error(r, IMAGE_NT_REG, i, -EINVAL, "reserved bytes are not 0");
+		if (!u) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (!all_zero(rec + REG_RESERVED, REG_NAME - REG_RESERVED)) {
+			ret = note_error(r, IMAGE_NT_REG, i, -EINVAL, "reserved bytes are not 0");
+			goto out;
+		}
 		problem = name_problem(rec + REG_NAME, IMAGE_REG_NAME_LEN, true);
-		if (problem)
-			return note_error(r, IMAGE_NT_REG, i, -EINVAL, "register name %s", problem);
-		if (image_unit_reg(u, name, NULL))
-			return note_error(r, IMAGE_NT_REG, i, -EINVAL,
-					  "register %s of unit %" PRIu32 " appears twice",
-					  name, u->index);
-		ret = image_unit_set_reg(u, name, le64_get(rec + REG_VALUE), r->err);
-		if (ret < 0)
-			return note_error(r, IMAGE_NT_REG, i, ret, "%s", r->err->msg);
+		if (problem) {
+			ret = note_error(r, IMAGE_NT_REG, i, -EINVAL, "register name %s", problem);
+			goto out;
+		}
+		keys[i].unit = u->index;
+		keys[i].name = (const char *)rec + REG_NAME;
+		keys[i].record = i;
 	}
-	return count < 0 ? (int)count : 0;
+	if (count)
+		qsort(keys, (size_t)count, sizeof(*keys), reg_key_cmp);
+	for (long j = 1; j < count; j++) {
+		if (keys[j].unit == keys[j - 1].unit &&
+		    strcmp(keys[j].name, keys[j - 1].name) == 0) {
+			ret = note_error(r, IMAGE_NT_REG, keys[j].record, -EINVAL,
+					 "register %s of unit %" PRIu32 " appears twice "
+					 "(first in record %ld)", keys[j].name, keys[j].unit,
+					 keys[j - 1].record);
+			goto out;
+		}
+	}
+	for (long i = 0; i < count; i++) {
+		const unsigned char *rec = n->desc + NOTE_HDR_SIZE + (size_t)i * REG_SIZE;
+		struct image_unit *u = image_info_find_unit(r->info, le32_get(rec + REG_UNIT));
+
+		ret = image_unit_append_reg(u, (const char *)rec + REG_NAME,
+					    le64_get(rec + REG_VALUE), r->err);
+		if (ret < 0) {
+			ret = note_error(r, IMAGE_NT_REG, i, ret, "%s", r->err->msg);
+			goto out;
+		}
+	}
+out:
+	free(keys);
+	return ret;
 }
 
 static int read_devices(struct note_reader *r)

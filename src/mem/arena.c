@@ -386,7 +386,6 @@ static int view_ranges(struct arena *a, struct physmem *pm, struct errbuf *err)
 	struct arena_slot *leaves = NULL;
 	struct physmem_range *r = NULL;
 	size_t nr_leaves = 0, nr = 0, cap = 0;
-	int ret;
 
 	if (a->nr_leaves) {
 		leaves = malloc(a->nr_leaves * sizeof(*leaves));
@@ -421,9 +420,7 @@ static int view_ranges(struct arena *a, struct physmem *pm, struct errbuf *err)
 		}
 	}
 	free(leaves);
-	ret = physmem_set_ranges(pm, r, nr, err);
-	free(r);
-	return ret;
+	return physmem_set_ranges(pm, r, nr, err);
 }
 
 int arena_physmem(struct arena *a, struct physmem **out, struct errbuf *err)

@@ -95,56 +95,60 @@ static int range_cmp(const void *a, const void *b)
 int physmem_set_ranges(struct physmem *pm, struct physmem_range *ranges,
 		       size_t nr, struct errbuf *err)
 {
-	struct physmem_range *out = NULL;
 	const char *name = pm->path ? pm->path : "memory";
 	size_t n = 0;
+	int ret = 0;
 
-	if (nr) {
+	if (nr)
 		qsort(ranges, nr, sizeof(*ranges), range_cmp);
-		out = calloc(nr, sizeof(*out));
-		if (!out)
-			return err_set(err, -ENOMEM, "%s: out of memory for %zu ranges",
-				       name, nr);
-	}
+	/* Merge in place: entry n is written only after entry i >= n is read. */
 	for (size_t i = 0; i < nr; i++) {
-		const struct physmem_range *r = &ranges[i];
+		const struct physmem_range r = ranges[i];
 
-		if (r->size == 0)
+		if (r.size == 0)
 			continue;
 		/* The end must be representable: a range may not reach 2^64. */
-		if (r->size > UINT64_MAX - r->start) {
-			free(out);
-			return err_set(err, -EINVAL,
-				       "%s: memory at 0x%" PRIx64 " of 0x%" PRIx64
-				       " bytes wraps past the top of the address space",
-				       name, r->start, r->size);
+		if (r.size > UINT64_MAX - r.start) {
+			ret = err_set(err, -EINVAL,
+				      "%s: memory at 0x%" PRIx64 " of 0x%" PRIx64
+				      " bytes wraps past the top of the address space",
+				      name, r.start, r.size);
+			break;
 		}
 		if (n) {
-			struct physmem_range *prev = &out[n - 1];
+			struct physmem_range *prev = &ranges[n - 1];
 			uint64_t prev_end = prev->start + prev->size;
 
-			if (r->start < prev_end) {
-				int ret = err_set(err, -EINVAL,
-						  "%s: overlapping memory: 0x%" PRIx64 "-0x%" PRIx64
-						  " and 0x%" PRIx64 "-0x%" PRIx64,
-						  name, prev->start, prev_end - 1,
-						  r->start, r->start + r->size - 1);
-				free(out);
-				return ret;
+			if (r.start < prev_end) {
+				ret = err_set(err, -EINVAL,
+					      "%s: overlapping memory: 0x%" PRIx64 "-0x%" PRIx64
+					      " and 0x%" PRIx64 "-0x%" PRIx64,
+					      name, prev->start, prev_end - 1,
+					      r.start, r.start + r.size - 1);
+				break;
 			}
-			if (r->start == prev_end) {
-				prev->size += r->size;
+			if (r.start == prev_end) {
+				prev->size += r.size;
 				continue;
 			}
 		}
-		out[n++] = *r;
+		ranges[n++] = r;
 	}
-	free(pm->ranges);
-	pm->ranges = out;
-	pm->nr_ranges = n;
+	if (ret < 0) {
+		if (ranges == pm->ranges) {
+			pm->ranges = NULL;
+			pm->nr_ranges = 0;
+		}
+		free(ranges);
+		return ret;
+	}
+	if (pm->ranges != ranges)
+		free(pm->ranges);
 	if (n == 0) {
-		free(out);
-		pm->ranges = NULL;
+		free(ranges);
+		ranges = NULL;
 	}
+	pm->ranges = ranges;
+	pm->nr_ranges = n;
 	return 0;
 }

@@ -39,6 +39,7 @@ struct physmem {
 	struct physmem_range *ranges;  /* owned; sorted, non-overlapping */
 	size_t nr_ranges;
 	void *priv;                    /* backend state */
+	unsigned machine;              /* ELF e_machine; 0 for raw and arena */
 };
 
 /* Opens an ELF core file (ET_CORE, PT_LOAD with p_paddr).  Data is read
@@ -67,8 +68,9 @@ void physmem_free(struct physmem *pm);
 
 /* Helper for backends: sorts ranges, merges adjacent ones, and rejects
  * overlaps (a hostile ELF can claim the same address twice) and ranges
- * reaching 2^64.  Copies into pm->ranges (freeing the old list); @ranges
- * stays the caller's and is sorted in place.  On error pm is unchanged. */
+ * reaching 2^64.  Takes ownership of @ranges (malloc'd; freed on error)
+ * and makes it pm->ranges, freeing the old list; on error pm keeps its
+ * old ranges. */
 int physmem_set_ranges(struct physmem *pm, struct physmem_range *ranges,
 		       size_t nr, struct errbuf *err);
 

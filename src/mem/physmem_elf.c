@@ -260,7 +260,6 @@ static int set_ranges_from_segments(struct physmem *pm, struct elf_mem *em,
 				    struct errbuf *err)
 {
 	struct physmem_range *r = calloc(em->nr_segs ? em->nr_segs : 1, sizeof(*r));
-	int ret;
 
 	if (!r)
 		return err_set(err, -ENOMEM, "%s: out of memory", pm->path);
@@ -268,9 +267,7 @@ static int set_ranges_from_segments(struct physmem *pm, struct elf_mem *em,
 		r[i].start = em->segs[i].pa;
 		r[i].size = em->segs[i].memsz;
 	}
-	ret = physmem_set_ranges(pm, r, em->nr_segs, err);
-	free(r);
-	return ret;
+	return physmem_set_ranges(pm, r, em->nr_segs, err);
 }
 
 int physmem_open_elf(const char *path, struct physmem **out, struct errbuf *err)
@@ -297,6 +294,7 @@ int physmem_open_elf(const char *path, struct physmem **out, struct errbuf *err)
 		return err_set(err, -ENOMEM, "%s: out of memory", path);
 	}
 	pm->ops = &elf_ops;
+	pm->machine = ec.ehdr.e_machine;
 	pm->priv = em;
 	em->fd = -1;
 

@@ -90,7 +90,7 @@ static const struct physmem_ops raw_ops = {
 int physmem_open_raw(const char *path, uint64_t base, struct physmem **out,
 		     struct errbuf *err)
 {
-	struct physmem_range range;
+	struct physmem_range *range;
 	struct physmem *pm = NULL;
 	struct raw_mem *rm = NULL;
 	struct stat st;
@@ -128,9 +128,14 @@ int physmem_open_raw(const char *path, uint64_t base, struct physmem **out,
 	pm->priv = rm;
 	rm->fd = -1;
 	rm->base = base;
-	range.start = base;
-	range.size = (uint64_t)st.st_size;
-	ret = physmem_set_ranges(pm, &range, 1, err);
+	range = malloc(sizeof(*range));
+	if (!range) {
+		ret = err_set(err, -ENOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	range->start = base;
+	range->size = (uint64_t)st.st_size;
+	ret = physmem_set_ranges(pm, range, 1, err);
 	if (ret < 0)
 		goto fail;
 	if ((uint64_t)st.st_size <= SIZE_MAX) {

@@ -6,6 +6,8 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -169,13 +171,44 @@ static inline int tcore_write(const char *path, const struct tcore *c)
 	return tcore_write_pattern(path, c);
 }
 
-/* A scratch file name under $TMPDIR (or /tmp), unique per process. */
+/* Scratch files live in one directory per test process, made by
+ * tmp_dir_setup and removed with everything in it by tmp_dir_teardown
+ * (group setup/teardown), so a failed test leaves nothing behind. */
+static char tmp_dir[200];
+
 static inline void tmp_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tmp_dir, name);
+}
+
+static inline int tmp_dir_setup(void **state)
 {
 	const char *dir = getenv("TMPDIR");
 
-	snprintf(buf, len, "%s/iommutool-test-%ld-%s", dir && *dir ? dir : "/tmp",
-		 (long)getpid(), name);
+	(void)state;
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s/iommutool-test-XXXXXX",
+		 dir && *dir ? dir : "/tmp");
+	return mkdtemp(tmp_dir) ? 0 : -1;
+}
+
+/* Files and empty directories only: that is all the tests make. */
+static inline int tmp_dir_teardown(void **state)
+{
+	char path[512];
+	struct dirent *e;
+	DIR *d = opendir(tmp_dir);
+
+	(void)state;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmp_dir, e->d_name);
+		remove(path);
+	}
+	closedir(d);
+	return rmdir(tmp_dir);
 }
 
 #endif

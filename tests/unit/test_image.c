@@ -434,8 +434,7 @@ static void test_many_loads(void **state)
 		r[i].start = 0x2000 * (uint64_t)i + 0x1000;
 		r[i].size = 0x10;
 	}
-	assert_int_equal(physmem_set_ranges(&src, r, n, &err), 0);
-	free(r);
+	assert_int_equal(physmem_set_ranges(&src, r, n, &err), 0); /* takes r */
 	image_info_init(&info);
 	tmp_path(path, sizeof(path), "xnum.elf");
 	assert_int_equal(image_write(path, &src, &info, EM_X86_64, &err), 0);
@@ -448,6 +447,38 @@ static void test_many_loads(void **state)
 	physmem_free(file);
 	free(src.ranges);
 	unlink(path);
+}
+
+static int failing_read(struct physmem *pm, uint64_t pa, void *buf, size_t len,
+			struct errbuf *err)
+{
+	return err_set(err, -EIO, "cannot read 0x%zx bytes at 0x%" PRIx64 " in %s: "
+		       "device gone", len, pa, pm->path);
+}
+
+static const struct physmem_ops failing_ops = { .name = "test", .read = failing_read };
+
+/* A source that fails to read: the error says where, no file is left. */
+static void test_write_read_error(void **state)
+{
+	char path[256];
+	struct physmem src = { .ops = &failing_ops, .path = (char *)"src.elf" };
+	struct physmem_range *r = malloc(sizeof(*r));
+	struct image_info info;
+	struct errbuf err;
+	struct stat st;
+
+	r->start = 0x5000;
+	r->size = 0x3000;
+	assert_int_equal(physmem_set_ranges(&src, r, 1, &err), 0);
+	image_info_init(&info);
+	tmp_path(path, sizeof(path), "rerr.elf");
+	unlink(path);
+	assert_int_equal(image_write(path, &src, &info, EM_AARCH64, &err), -EIO);
+	assert_contains(err.msg, "cannot write ");
+	assert_contains(err.msg, ": cannot read 0x3000 bytes at 0x5000 in src.elf: device gone");
+	assert_int_equal(stat(path, &st), -1);
+	free(src.ranges);
 }
 
 static void test_write_errors(void **state)
@@ -520,24 +551,33 @@ static size_t tnotes(unsigned char *buf, int data, const struct tnote *n, size_t
 	return pos;
 }
 
-/* A core with one PT_NOTE holding @n and one PT_LOAD. */
+/* A core with one PT_NOTE holding @n and one PT_LOAD after it. */
 static void write_noted_core(const char *path, int data, const struct tnote *n, size_t nr)
 {
-	static unsigned char blob[1 << 16];
-	size_t len = tnotes(blob, data, n, nr);
-	struct tseg segs[] = {
-		{ .type = PT_NOTE, .offset = 0x400, .filesz = len },
-		{ .type = PT_LOAD, .offset = 0x10000 + 0, .paddr = 0x100000,
-		  .filesz = 0x1000, .memsz = 0x1000 },
-	};
-	struct tcore c = { ELFCLASS64, data, ET_CORE, EM_X86_64, 0, segs, 2 };
+	size_t cap = 0, len;
+	unsigned char *blob;
 	int fd;
 
-	assert_true(len < 0x10000 - 0x400);
-	assert_int_equal(tcore_write(path, &c), 0);
+	for (size_t i = 0; i < nr; i++)
+		cap += 12 + 12 + n[i].desc_len + 4;
+	blob = calloc(1, cap + 1);
+	assert_non_null(blob);
+	len = tnotes(blob, data, n, nr);
+	{
+		uint64_t data_off = (0x400 + len + 0xfff) & ~(uint64_t)0xfff;
+		struct tseg segs[] = {
+			{ .type = PT_NOTE, .offset = 0x400, .filesz = len },
+			{ .type = PT_LOAD, .offset = data_off, .paddr = 0x100000,
+			  .filesz = 0x1000, .memsz = 0x1000 },
+		};
+		struct tcore c = { ELFCLASS64, data, ET_CORE, EM_X86_64, 0, segs, 2 };
+
+		assert_int_equal(tcore_write(path, &c), 0);
+	}
 	fd = open(path, O_WRONLY);
 	assert_int_equal(pwrite(fd, blob, len, 0x400), (ssize_t)len);
 	close(fd);
+	free(blob);
 }
 
 /* Record builders (little-endian, as the format says). */
@@ -790,7 +830,7 @@ static void test_read_bad_regs(void **state)
 	expect_note_error(n, 1, "record 0: unit 0 has no UNIT record");
 
 	reg_rec(d + 56, 0, "cap", 2);
-	expect_note_error(n, 2, "record 1: register cap of unit 0 appears twice");
+	expect_note_error(n, 2, "record 1: register cap of unit 0 appears twice (first in record 0)");
 	reg_rec(d + 56, 0, "Cap", 2);
 	expect_note_error(n, 2, "record 1: register name has a character outside [a-z0-9_]");
 	reg_rec(d + 56, 0, "", 2);
@@ -803,6 +843,43 @@ static void test_read_bad_regs(void **state)
 	reg_rec(d + 56, 0, "ecap", 2);
 	d[56 + 4] = 1;
 	expect_note_error(n, 2, "record 1: reserved bytes are not 0");
+}
+
+/* Many registers: duplicates are found without a quadratic search. */
+static void test_read_many_regs(void **state)
+{
+	const long count = 100000;
+	size_t size = 16 + (size_t)count * 40;
+	unsigned char *d = malloc(size);
+	struct tnote n[2] = { { "IOMMUTOOL", NT(1), good_units, sizeof(good_units), 0 },
+			      { "IOMMUTOOL", NT(2), d, size, 0 } };
+	struct image_info info;
+	struct errbuf err;
+	char path[256], name[24];
+	uint64_t v;
+
+	make_good();
+	desc_hdr(d, 1, 40, (uint32_t)count);
+	for (long i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "r%ld", i);
+		reg_rec(d + 16 + i * 40, (uint32_t)(i & 1), name, (uint64_t)i * 7);
+	}
+	tmp_path(path, sizeof(path), "manyregs.elf");
+	write_noted_core(path, ELFDATA2LSB, n, 2);
+	assert_int_equal(image_read_notes(path, &info, &err), 0);
+	assert_int_equal(info.units[0].nr_regs, count / 2);
+	assert_int_equal(info.units[1].nr_regs, count / 2);
+	assert_true(image_unit_reg(&info.units[1], "r99999", &v));
+	assert_int_equal(v, 99999 * 7);
+	assert_string_equal(info.units[0].regs[0].name, "r0"); /* file order kept */
+	image_info_release(&info);
+	unlink(path);
+
+	/* The same name for the same unit far apart. */
+	reg_rec(d + 16 + (count - 1) * 40, 0, "r4", 1);
+	expect_note_error(n, 2, "record 99999: register r4 of unit 0 appears twice "
+			  "(first in record 4)");
+	free(d);
 }
 
 static void test_read_bad_devices(void **state)
@@ -927,16 +1004,18 @@ int main(void)
 		cmocka_unit_test(test_round_trip_empty),
 		cmocka_unit_test(test_many_loads),
 		cmocka_unit_test(test_write_errors),
+		cmocka_unit_test(test_write_read_error),
 		cmocka_unit_test(test_read_no_note),
 		cmocka_unit_test(test_read_mixed),
 		cmocka_unit_test(test_read_bad_headers),
 		cmocka_unit_test(test_read_bad_units),
 		cmocka_unit_test(test_read_bad_regs),
+		cmocka_unit_test(test_read_many_regs),
 		cmocka_unit_test(test_read_bad_devices),
 		cmocka_unit_test(test_read_bad_windows),
 		cmocka_unit_test(test_read_bad_files),
 		cmocka_unit_test(test_truncated_image),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tmp_dir_setup, tmp_dir_teardown);
 }

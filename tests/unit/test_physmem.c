@@ -564,19 +564,30 @@ static void test_raw(void **state)
 
 static const struct physmem_ops no_ops = { .name = "test" };
 
+/* physmem_set_ranges takes a malloc'd list. */
+static struct physmem_range *dup_ranges(const struct physmem_range *r, size_t n)
+{
+	struct physmem_range *p = malloc(n * sizeof(*p));
+
+	assert_non_null(p);
+	memcpy(p, r, n * sizeof(*p));
+	return p;
+}
+
 static void test_set_ranges(void **state)
 {
 	struct physmem pm = { .ops = &no_ops, .path = (char *)"t.elf" };
-	struct physmem_range r[] = {
+	const struct physmem_range r[] = {
 		{ 0x4000, 0x2000 }, { 0x1000, 0x1000 }, { 0x3000, 0 },
 		{ 0x2000, 0x2000 }, { 0x9000, 0x1000 },
 	};
-	struct physmem_range bad[] = { { 0x1000, 0x2000 }, { 0x2fff, 0x10 } };
-	struct physmem_range wrap[] = { { UINT64_MAX - 0xfff, 0x1000 } };
-	struct physmem_range top[] = { { UINT64_MAX - 0xfff, 0xfff } };
+	const struct physmem_range bad[] = { { 0x1000, 0x2000 }, { 0x2fff, 0x10 } };
+	const struct physmem_range wrap[] = { { UINT64_MAX - 0xfff, 0x1000 } };
+	const struct physmem_range top[] = { { UINT64_MAX - 0xfff, 0xfff } };
+	const struct physmem_range *before;
 	struct errbuf err;
 
-	assert_int_equal(physmem_set_ranges(&pm, r, 5, &err), 0);
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(r, 5), 5, &err), 0);
 	assert_int_equal(pm.nr_ranges, 2);
 	assert_int_equal(pm.ranges[0].start, 0x1000);
 	assert_int_equal(pm.ranges[0].size, 0x5000);
@@ -587,23 +598,30 @@ static void test_set_ranges(void **state)
 	assert_false(physmem_present(&pm, 0x6000, 1));
 	assert_false(physmem_present(&pm, 0x5fff, 0x3002));
 
-	/* A failed call leaves the old ranges. */
-	assert_int_equal(physmem_set_ranges(&pm, bad, 2, &err), -EINVAL);
+	/* A failed call leaves the old ranges (and frees the new list). */
+	before = pm.ranges;
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(bad, 2), 2, &err), -EINVAL);
 	assert_string_equal(err.msg, "t.elf: overlapping memory: 0x1000-0x2fff and 0x2fff-0x300e");
+	assert_ptr_equal(pm.ranges, before);
 	assert_int_equal(pm.nr_ranges, 2);
-	assert_int_equal(physmem_set_ranges(&pm, wrap, 1, &err), -EINVAL);
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(wrap, 1), 1, &err), -EINVAL);
 	assert_contains(err.msg, "wraps past the top of the address space");
+	assert_int_equal(pm.nr_ranges, 2);
 
-	assert_int_equal(physmem_set_ranges(&pm, top, 1, &err), 0);
+	assert_int_equal(physmem_set_ranges(&pm, dup_ranges(top, 1), 1, &err), 0);
 	assert_int_equal(physmem_end(&pm), UINT64_MAX);
 	assert_true(physmem_present(&pm, UINT64_MAX - 1, 1));
 	assert_false(physmem_present(&pm, UINT64_MAX - 1, 2));
 
+	/* Renormalising the current list in place. */
+	assert_int_equal(physmem_set_ranges(&pm, pm.ranges, pm.nr_ranges, &err), 0);
+	assert_int_equal(pm.nr_ranges, 1);
+
 	assert_int_equal(physmem_set_ranges(&pm, NULL, 0, &err), 0);
 	assert_int_equal(pm.nr_ranges, 0);
+	assert_null(pm.ranges);
 	assert_int_equal(physmem_end(&pm), 0);
 	assert_false(physmem_present(&pm, 0, 1));
-	free(pm.ranges);
 }
 
 /* --- a 4 GiB sparse core costs no memory --- */
@@ -716,5 +734,5 @@ int main(void)
 		cmocka_unit_test(test_sparse_4g),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tmp_dir_setup, tmp_dir_teardown);
 }
