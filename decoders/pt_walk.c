@@ -275,7 +275,7 @@ static void descend(struct walk_state *st, const struct walk_table *t,
 	uint64_t pa = e->addr;
 	uint64_t bytes = pt_level_entries(st->cfg, e->next_level) * st->fmt->entry_size;
 
-	if (w->xlate_table && w->xlate_table(w->ctx, e->addr, &pa) < 0) {
+	if (w->xlate_table && w->xlate_table(w->xlate_ctx, e->addr, &pa) < 0) {
 		walk_finding(st, t, i, SEV_ERROR, "table-xlate", entry_addr(st, t, i),
 			     "table address 0x%llx does not translate through stage 2",
 			     (unsigned long long)e->addr);
@@ -541,7 +541,7 @@ int pt_walk(struct pt_walk *w, struct errbuf *err)
 			       (unsigned long long)w->iova_first,
 			       (unsigned long long)w->iova_last);
 	top = cfg->levels - 1;
-	if (w->xlate_table && w->xlate_table(w->ctx, w->root, &root) < 0)
+	if (w->xlate_table && w->xlate_table(w->xlate_ctx, w->root, &root) < 0)
 		return err_set(err, -EFAULT, "page-table root 0x%llx does not translate through stage 2",
 			       (unsigned long long)w->root);
 	bytes = pt_level_entries(cfg, top) * cfg->fmt->entry_size;
