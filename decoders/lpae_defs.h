@@ -19,8 +19,10 @@
 					   * or HA, STE.S2AFFD or S2HA */
 #define PT_LPAE_F_HAD        (1ull << 2) /* hierarchical attributes
 					  * disabled (CD.HAD0/HAD1) */
-#define PT_LPAE_F_CONTIG     (1ull << 3) /* encoder may write contiguous-
-					  * hint runs (Linux never does) */
+#define PT_LPAE_F_CONTIG     (1ull << 3) /* leaf_sizes include contiguous-
+					  * hint runs: decoders set it (the
+					  * architecture allows them), an
+					  * encoder like Linux does not */
 #define PT_LPAE_F_MAIR       (1ull << 4) /* bits 15:8 say which AttrIndx
 					  * values are write-back cacheable;
 					  * without it Linux's MAIR is assumed */

@@ -391,7 +391,8 @@ static bool cd_half(struct smmu_decode *d, const struct smmu_stream *st,
 	uint64_t ttb = (half ? smmu_get(cd, CD_TTB1) : smmu_get(cd, CD_TTB0)) << 4;
 	bool had = half ? smmu_get(cd, CD_HAD1) : smmu_get(cd, CD_HAD0);
 	unsigned tsz_min = SMMU_TSZ_MIN, tsz_max = SMMU_TSZ_MAX, oas, ias, levels;
-	uint64_t flags = PT_LPAE_F_MAIR_WB(mair_wb_mask(smmu_get(cd, CD_MAIR)));
+	uint64_t flags = PT_LPAE_F_MAIR_WB(mair_wb_mask(smmu_get(cd, CD_MAIR))) |
+			 PT_LPAE_F_CONTIG;
 	uint64_t bytes, asid = smmu_get(cd, CD_ASID);
 	char hpath[SMMU_PATH_LEN];
 	struct pt_cfg cfg;
@@ -654,7 +655,8 @@ static bool decode_s2(struct smmu_decode *d, struct smmu_stream *st)
 	unsigned t0sz = smmu_get(ste, STE_S2T0SZ), sl0 = smmu_get(ste, STE_S2SL0);
 	unsigned ps = smmu_get(ste, STE_S2PS), oas = lpae_ps_bits(ps);
 	unsigned tsz_min, tsz_max = SMMU_TSZ_MAX, levels, ias;
-	uint64_t ttb = smmu_get(ste, STE_S2TTB) << 4, flags = PT_LPAE_F_STAGE2, bytes;
+	uint64_t ttb = smmu_get(ste, STE_S2TTB) << 4, bytes;
+	uint64_t flags = PT_LPAE_F_STAGE2 | PT_LPAE_F_CONTIG;
 	struct errbuf err;
 
 	if (!smmu_get(ste, STE_S2AA64)) {

@@ -33,6 +33,7 @@
 #define IDR0_CD2L   (1ull << 19)
 #define IDR1_SSIDSIZE_SHIFT 6
 #define IDR5_GRAN16K (1ull << 5)
+#define IDR5_VAX_52  (1ull << 10) /* VAX = 1: 52-bit stage-1 input */
 /* Linux arm_smmu_device_reset: SMMUEN | EVTQEN | CMDQEN */
 #define LINUX_CR0   0xdull
 /* Linux writes STRTAB_BASE with RA (read-allocate hint) */
@@ -508,6 +509,8 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 		d->iova_base = 0 - (1ull << ias);
 	if (g == 14 && !s->user_idr5)
 		s->idr5 |= IDR5_GRAN16K;
+	if (d->stage == 1 && ias > 48 && !s->user_idr5)
+		s->idr5 |= IDR5_VAX_52;
 	if ((rc = pt_mapper_init(&d->mapper, &d->cfg, s->arena, &perr)) < 0)
 		return err_set(s->err, rc, "%s: %s", path, perr.msg);
 	if ((v = member(obj, "mappings"))) {
