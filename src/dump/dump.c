@@ -343,7 +343,8 @@ static int walk_and_emit(struct dump_run *run, struct errbuf *err)
 	char code[48];
 	int rc = 0;
 
-	qsort(atts, n, sizeof(*atts), qsort_device);
+	if (n)
+		qsort(atts, n, sizeof(*atts), qsort_device);
 	order = calloc(n ? n : 1, sizeof(*order));
 	group_of = calloc(n ? n : 1, sizeof(*group_of));
 	groups = calloc(n ? n : 1, sizeof(*groups));
