@@ -20,14 +20,15 @@
 #define PAGE 4096ull
 #define SPEC_PATH_LEN 96
 
-/* QEMU 7.2's SMMUv3 (hw/arm/smmuv3.c smmuv3_init_regs): IDR0 S1P, TTF
+/* QEMU 7.2's SMMUv3 as a virt guest reads it (hw/arm/smmuv3.c
+ * smmuv3_init_regs; tests/qemu/test-smmuv3.sh captures): IDR0 S1P, TTF
  * AArch64, COHACC, ASID16, TTENDIAN LE, STALL_MODEL 1, TERM_MODEL,
- * ST_LEVEL 2-level; IDR1 SIDSIZE 16, EVENTQS/CMDQS 19; IDR3 HAD, RIL;
- * IDR5 GRAN4K, GRAN64K, OAS 44 bits. */
+ * ST_LEVEL 2-level; IDR1 SIDSIZE 16, EVENTQS/CMDQS 19; IDR3 HAD, RIL,
+ * BBML 2; IDR5 GRAN4K, GRAN16K, GRAN64K, OAS 44 bits. */
 #define QEMU_IDR0   0x0d40101aull
 #define QEMU_IDR1   0x02730010ull
-#define QEMU_IDR3   0x00000404ull
-#define QEMU_IDR5   0x00000054ull
+#define QEMU_IDR3   0x00001404ull
+#define QEMU_IDR5   0x00000074ull
 #define IDR0_S2P    (1ull << 0)
 #define IDR0_VMID16 (1ull << 18)
 #define IDR0_CD2L   (1ull << 19)
