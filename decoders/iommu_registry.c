@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 static const struct iommu_decoder *const decoders[IOMMU_KIND_MAX] = {
-	[IOMMU_VTD] = NULL,     /* &vtd_decoder once it lands */
+	[IOMMU_VTD] = &vtd_decoder,
 	[IOMMU_AMD] = NULL,     /* &amd_decoder */
 	[IOMMU_SMMUV3] = &smmuv3_decoder,
 	[IOMMU_PAPR] = NULL,    /* &papr_decoder */

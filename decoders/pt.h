@@ -10,6 +10,7 @@
 #define IOMMUTOOL_PT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mem/arena.h"
@@ -63,6 +64,16 @@ struct pt_cfg {
 	uint64_t leaf_sizes;  /* page sizes this instance may hold: bit n =
 			       * 2^n bytes (a pgsize bitmap) */
 	uint64_t flags;       /* format-specific PT_*_F_* options */
+	/* Optional, for speed (0 = none): bits of an entry at each level that
+	 * are nothing but output-address bits, whatever the entry's kind and
+	 * IOVA: decode copies them to pt_entry.addr at the same positions and
+	 * they never make the entry reserved or change anything else, and
+	 * make_leaf/make_table put those address bits there unchanged.  It
+	 * also promises that decode and make_leaf at that level depend on the
+	 * IOVA only for runs (leaves longer than the level's span).  The
+	 * walker and mapper then patch a previous decode/encode instead of
+	 * calling the codec again for an entry that differs only there. */
+	uint64_t addr_only[PT_MAX_LEVELS];
 };
 
 /* What a driver does when an unmap covers only part of a large leaf. */
@@ -147,6 +158,8 @@ struct pt_leaf {
 	uint64_t entry_addr; /* physical address of the (first) entry */
 };
 
+#define PT_WALK_BATCH 64
+
 struct pt_limits {
 	uint64_t max_tables;  /* distinct table pages per walk */
 	uint64_t max_entries; /* non-empty entries per walk */
@@ -175,6 +188,10 @@ struct pt_walk {
 	void *xlate_ctx;
 	/* outputs */
 	int (*leaf)(void *ctx, const struct pt_leaf *leaf); /* non-zero stops */
+	/* optional, faster: the same leaves in IOVA order, up to
+	 * PT_WALK_BATCH at a time; used instead of @leaf when set.  Findings
+	 * are never emitted while leaves before them are still held back. */
+	int (*leaves)(void *ctx, const struct pt_leaf *leaf, size_t n);
 	void *ctx;
 	struct sink *findings;         /* may be NULL */
 	const char *path_prefix;       /* e.g. "root[0x00]/ctx[0x18]" */
@@ -186,7 +203,24 @@ struct pt_walk {
 /* Walks the table tree in IOVA order.  Structural problems (reserved bits,
  * pointers outside memory, a table reached twice, loops, caps reached)
  * become findings; the walk always ends.  Returns <0 only for errors that
- * stop everything (the root itself unreadable, callback stop). */
+ * stop everything (the root itself unreadable, callback stop).
+ *
+ * Finding codes, after the format's code_prefix ("vtd.slpte.reserved"):
+ *   reserved          error: reserved bits set (mask in the message); the
+ *                     entry is not followed
+ *   invalid           error: PTE_INVALID, a table at level 0, or a next
+ *                     level not below the entry's level
+ *   leaf-size         error: a leaf size not in cfg->leaf_sizes (reported)
+ *   misaligned        warning: output address not aligned to the leaf
+ *   run-inconsistent  error: a run (size_shift > span) that is unaligned,
+ *                     too long or not uniform; its entries are reported one
+ *                     by one as span-size leaves
+ *   table-shared      warning: a table reached a second time (not walked
+ *                     again); error with "loop" when it is above the entry
+ *   table-outside     error: a table pointer outside present memory
+ *   table-unreadable  error: a present table the physmem failed to read
+ *   table-xlate       error: xlate_table failed for a table address
+ *   limit-tables, limit-entries  error: a limit ended the walk */
 int pt_walk(struct pt_walk *w, struct errbuf *err);
 
 /* ---- mapper (encoder) ---- */
@@ -207,6 +241,19 @@ struct pt_mapper {
 		void *ptr;      /* arena_page() of pa; NULL for multi-page tables */
 	} cache[PT_MAX_LEVELS];
 	void *root_ptr;
+	/* the last entry decoded at each level and the last leaf encoded,
+	 * patched through cfg->addr_only instead of calling the codec */
+	struct pt_map_decoded {
+		bool valid;
+		uint64_t raw;
+		struct pt_entry entry;
+	} decoded[PT_MAX_LEVELS];
+	struct pt_map_encoded {
+		bool valid;
+		unsigned level, pgshift;
+		uint32_t perm;
+		uint64_t pa, raw;
+	} encoded;
 };
 
 int pt_mapper_init(struct pt_mapper *m, const struct pt_cfg *cfg,

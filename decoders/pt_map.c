@@ -69,7 +69,7 @@ static struct map_table table_at(const struct pt_mapper *m, unsigned level, uint
 	return t;
 }
 
-static uint8_t *entry_ptr(const struct pt_mapper *m, const struct map_table *t,
+static inline uint8_t *entry_ptr(const struct pt_mapper *m, const struct map_table *t,
 			  uint64_t i)
 {
 	uint64_t off = i * m->cfg->fmt->entry_size;
@@ -79,7 +79,7 @@ static uint8_t *entry_ptr(const struct pt_mapper *m, const struct map_table *t,
 	return table_page_ptr(m->arena, t->pa + off);
 }
 
-static uint64_t entry_get(const struct pt_mapper *m, const struct map_table *t,
+static inline uint64_t entry_get(const struct pt_mapper *m, const struct map_table *t,
 			  uint64_t i)
 {
 	const struct pt_format *f = m->cfg->fmt;
@@ -100,7 +100,7 @@ static uint64_t entry_get(const struct pt_mapper *m, const struct map_table *t,
 	}
 }
 
-static void entry_set(const struct pt_mapper *m, const struct map_table *t,
+static inline void entry_set(const struct pt_mapper *m, const struct map_table *t,
 		      uint64_t i, uint64_t v)
 {
 	const struct pt_format *f = m->cfg->fmt;
@@ -170,6 +170,12 @@ static void cache_clear(struct pt_mapper *m)
 		m->cache[l].valid = false;
 }
 
+/* 8-byte little-endian entries: the fast paths may use plain u64s. */
+static inline bool plain_entries(const struct pt_cfg *cfg)
+{
+	return cfg->fmt->entry_size == 8 && !cfg->fmt->big_endian;
+}
+
 int pt_mapper_init(struct pt_mapper *m, const struct pt_cfg *cfg,
 		   struct arena *arena, struct errbuf *err)
 {
@@ -225,6 +231,43 @@ static void cache_set(struct pt_mapper *m, unsigned level, uint64_t iova,
 	};
 }
 
+/* fmt->decode, or the last decode at @level patched through addr_only. */
+static void map_decode(struct pt_mapper *m, unsigned level, uint64_t iova,
+		       uint64_t raw, struct pt_entry *e)
+{
+	const struct pt_cfg *cfg = m->cfg;
+	const uint64_t ao = cfg->addr_only[level];
+	struct pt_map_decoded *d = &m->decoded[level];
+
+	if (d->valid && !((raw ^ d->raw) & ~ao)) {
+		*e = d->entry;
+		e->addr = (e->addr & ~ao) | (raw & ao);
+		return;
+	}
+	cfg->fmt->decode(cfg, level, iova, raw, e);
+	if (ao && (e->kind == PTE_TABLE ||
+		   (e->kind == PTE_LEAF && e->size_shift == cfg->level_shift[level]))) {
+		d->valid = true;
+		d->raw = raw;
+		d->entry = *e;
+	}
+}
+
+/* make_leaf for one page of 2^@pgshift at @level; with addr_only, the
+ * last encoding of the same kind of leaf with its address replaced. */
+static uint64_t map_encode(struct pt_mapper *m, unsigned level, uint64_t iova,
+			   uint64_t pa, unsigned pgshift, uint32_t perm)
+{
+	const struct pt_cfg *cfg = m->cfg;
+	const uint64_t ao = cfg->addr_only[level];
+	struct pt_map_encoded *c = &m->encoded;
+
+	if (c->valid && c->level == level && c->pgshift == pgshift && c->perm == perm &&
+	    !((pa ^ c->pa) & ~ao))
+		return (c->raw & ~ao) | (pa & ao);
+	return cfg->fmt->make_leaf(cfg, level, iova, pa, pgshift, perm);
+}
+
 /* Reaches the table at @target covering @iova.  -ENOENT when a table on
  * the way is missing and !@create, -EEXIST when a leaf (or anything not a
  * plain next-level table) is in the way. */
@@ -251,7 +294,7 @@ static int table_for(struct pt_mapper *m, uint64_t iova, unsigned target,
 		} else {
 			struct pt_entry e;
 
-			cfg->fmt->decode(cfg, level, iova, raw, &e);
+			map_decode(m, level, iova, raw, &e);
 			if (e.kind != PTE_TABLE || e.next_level != level - 1)
 				return -EEXIST;
 			pa = e.addr;
@@ -282,9 +325,53 @@ static bool iova_in_range(const struct pt_cfg *cfg, uint64_t iova, uint64_t size
 	return ias >= 64 || iova + size - 1 < (1ull << ias);
 }
 
-int pt_map_pages(struct pt_mapper *m, uint64_t iova, uint64_t pa,
-		 unsigned pgshift, uint64_t count, uint32_t perm,
-		 uint64_t *mapped, struct errbuf *err)
+/* True when @raw at @level points to a table tree that maps nothing (left
+ * behind by unmaps without free_tables): a larger leaf may replace it, as
+ * VT-d and AMD drivers do. */
+static bool subtree_empty(const struct pt_mapper *m, unsigned level, uint64_t raw)
+{
+	const struct pt_cfg *cfg = m->cfg;
+	struct pt_entry e;
+	struct map_table t;
+
+	if (level == 0)
+		return false;
+	cfg->fmt->decode(cfg, level, 0, raw, &e);
+	if (e.kind != PTE_TABLE || e.next_level != level - 1)
+		return false;
+	t = table_at(m, level - 1, e.addr);
+	for (uint64_t j = 0; j < pt_level_entries(cfg, level - 1); j++) {
+		uint64_t r = entry_get(m, &t, j);
+
+		if (r && !subtree_empty(m, level - 1, r))
+			return false;
+	}
+	return true;
+}
+
+/* Frees a tree subtree_empty() accepted. */
+static void subtree_free(struct pt_mapper *m, unsigned level, uint64_t raw)
+{
+	const struct pt_cfg *cfg = m->cfg;
+	struct pt_entry e;
+	struct map_table t;
+
+	cfg->fmt->decode(cfg, level, 0, raw, &e);
+	t = table_at(m, level - 1, e.addr);
+	for (uint64_t j = 0; j < pt_level_entries(cfg, level - 1); j++) {
+		uint64_t r = entry_get(m, &t, j);
+
+		if (r)
+			subtree_free(m, level - 1, r);
+	}
+	table_release(m, e.addr, table_bytes(cfg, level - 1));
+	m->tables_freed++;
+	cache_clear(m);
+}
+
+static __attribute__((noinline)) int map_pages_slow(struct pt_mapper *m, uint64_t iova, uint64_t pa,
+			  unsigned pgshift, uint64_t count, uint32_t perm,
+			  uint64_t *mapped, struct errbuf *err)
 {
 	const struct pt_cfg *cfg = m->cfg;
 	const struct pt_format *f = cfg->fmt;
@@ -314,29 +401,58 @@ int pt_map_pages(struct pt_mapper *m, uint64_t iova, uint64_t pa,
 		return err_set(err, -EINVAL, "%s: no level holds 2^%u pages", f->name, pgshift);
 	span = cfg->level_shift[level];
 	run = 1ull << (pgshift - span);
-	/* refuse what the codec cannot express (no R/W, address over oas) */
-	f->decode(cfg, (unsigned)level, iova,
-		  f->make_leaf(cfg, (unsigned)level, iova, pa, pgshift, perm), &e);
-	if (e.kind != PTE_LEAF || e.reserved || e.size_shift != pgshift || e.addr != pa)
-		return err_set(err, -EINVAL, "%s: cannot encode a 0x%llx-byte leaf at pa 0x%llx with permissions 0x%x",
-			       f->name, (unsigned long long)pgsize,
-			       (unsigned long long)pa, perm);
+	/* refuse what the codec cannot express (no R/W, address over oas);
+	 * a single-entry leaf like the last one checked needs no check */
+	if (!(run == 1 && m->encoded.valid && m->encoded.level == (unsigned)level &&
+	      m->encoded.pgshift == pgshift && m->encoded.perm == perm &&
+	      !((pa ^ m->encoded.pa) & ~cfg->addr_only[level]))) {
+		uint64_t raw = f->make_leaf(cfg, (unsigned)level, iova, pa, pgshift, perm);
+
+		f->decode(cfg, (unsigned)level, iova, raw, &e);
+		if (e.kind != PTE_LEAF || e.reserved || e.size_shift != pgshift || e.addr != pa)
+			return err_set(err, -EINVAL, "%s: cannot encode a 0x%llx-byte leaf at pa 0x%llx with permissions 0x%x",
+				       f->name, (unsigned long long)pgsize,
+				       (unsigned long long)pa, perm);
+		if (run == 1 && cfg->addr_only[level])
+			m->encoded = (struct pt_map_encoded){
+				.valid = true, .level = (unsigned)level,
+				.pgshift = pgshift, .perm = perm, .pa = pa, .raw = raw,
+			};
+	}
 
 	for (uint64_t k = 0; k < count; k++) {
 		uint64_t va = iova + done, out = pa + done;
 		struct map_table t;
 		uint64_t i = 0;
 
+		if (run == 1 && plain_entries(cfg)) {
+			/* fast path: an empty entry in the cached table */
+			const struct pt_map_cache *c = &m->cache[level];
+
+			if (c->valid && c->ptr && c->tag == table_tag(cfg, (unsigned)level, va)) {
+				uint64_t *p = (uint64_t *)c->ptr + level_index(cfg, (unsigned)level, va);
+
+				if (!*p) {
+					*p = map_encode(m, (unsigned)level, va, out, pgshift, perm);
+					done += pgsize;
+					continue;
+				}
+			}
+		}
+
 		ret = table_for(m, va, (unsigned)level, false, &t);
 		if (ret == -ENOENT)
 			ret = table_for(m, va, (unsigned)level, true, &t);
 		if (ret == 0) {
 			i = level_index(cfg, (unsigned)level, va);
-			for (uint64_t j = 0; j < run; j++)
-				if (entry_get(m, &t, i + j)) {
+			for (uint64_t j = 0; j < run; j++) {
+				uint64_t raw = entry_get(m, &t, i + j);
+
+				if (raw && !subtree_empty(m, (unsigned)level, raw)) {
 					ret = -EEXIST;
 					break;
 				}
+			}
 		}
 		if (ret == -EEXIST) {
 			ret = err_set(err, -EEXIST, "%s: iova 0x%llx is already mapped",
@@ -348,15 +464,54 @@ int pt_map_pages(struct pt_mapper *m, uint64_t iova, uint64_t pa,
 				      f->name, (unsigned long long)va);
 			break;
 		}
-		for (uint64_t j = 0; j < run; j++)
-			entry_set(m, &t, i + j,
-				  f->make_leaf(cfg, (unsigned)level, va + (j << span),
-					       out + (j << span), pgshift, perm));
+		for (uint64_t j = 0; j < run; j++) {
+			uint64_t raw = entry_get(m, &t, i + j);
+
+			if (raw) /* an empty table where the leaf goes */
+				subtree_free(m, (unsigned)level, raw);
+		}
+		if (run == 1)
+			entry_set(m, &t, i, map_encode(m, (unsigned)level, va, out, pgshift, perm));
+		else
+			for (uint64_t j = 0; j < run; j++)
+				entry_set(m, &t, i + j,
+					  f->make_leaf(cfg, (unsigned)level, va + (j << span),
+						       out + (j << span), pgshift, perm));
 		done += pgsize;
 	}
 	if (mapped)
 		*mapped = done;
 	return ret;
+}
+
+int pt_map_pages(struct pt_mapper *m, uint64_t iova, uint64_t pa,
+		 unsigned pgshift, uint64_t count, uint32_t perm,
+		 uint64_t *mapped, struct errbuf *err)
+{
+	const struct pt_cfg *cfg = m->cfg;
+
+	if (count == 1 && pgshift == cfg->level_shift[0] && plain_entries(cfg)) {
+		/* fast path: one smallest page into the cached level-0 table,
+		 * encoded like the last one (which was checked then) */
+		const struct pt_map_cache *c = &m->cache[0];
+		const struct pt_map_encoded *enc = &m->encoded;
+		const uint64_t ao = cfg->addr_only[0];
+
+		if (c->valid && c->ptr && c->tag == table_tag(cfg, 0, iova) &&
+		    enc->valid && enc->level == 0 && enc->perm == perm &&
+		    enc->pgshift == pgshift && !((pa ^ enc->pa) & ~ao) &&
+		    !((iova | pa) & ((1ull << pgshift) - 1))) {
+			uint64_t *p = (uint64_t *)c->ptr + level_index(cfg, 0, iova);
+
+			if (!*p) {
+				*p = (enc->raw & ~ao) | (pa & ao);
+				if (mapped)
+					*mapped = 1ull << pgshift;
+				return 0;
+			}
+		}
+	}
+	return map_pages_slow(m, iova, pa, pgshift, count, perm, mapped, err);
 }
 
 /* Where a leaf covering an IOVA sits. */
@@ -384,7 +539,7 @@ static bool find_leaf(struct pt_mapper *m, uint64_t iova, struct found_leaf *out
 
 		if (!raw)
 			return false;
-		cfg->fmt->decode(cfg, level, iova & ~((1ull << span) - 1), raw, &e);
+		map_decode(m, level, iova & ~((1ull << span) - 1), raw, &e);
 		if (e.kind == PTE_TABLE && level > 0 && e.next_level == level - 1) {
 			level--;
 			t = table_at(m, level, e.addr);
@@ -444,7 +599,7 @@ static void free_empty_tables(struct pt_mapper *m, uint64_t iova, unsigned level
 
 		if (!raw)
 			return;
-		cfg->fmt->decode(cfg, l, iova, raw, &e);
+		map_decode(m, l, iova, raw, &e);
 		if (e.kind != PTE_TABLE || e.next_level != l - 1)
 			return;
 		t = table_at(m, l - 1, e.addr);
@@ -508,8 +663,37 @@ static bool split_leaf(struct pt_mapper *m, const struct found_leaf *f)
 	return true;
 }
 
-uint64_t pt_unmap_pages(struct pt_mapper *m, uint64_t iova, unsigned pgshift,
-			uint64_t count, int override, bool free_tables)
+/* Fast path: @cur starts a single-entry leaf like the last one decoded
+ * at its level, in a cached table, and the range covers it.  Returns the
+ * bytes unmapped, 0 to take the slow path. */
+static uint64_t unmap_fast(struct pt_mapper *m, uint64_t cur, uint64_t left,
+			   bool free_tables)
+{
+	const struct pt_cfg *cfg = m->cfg;
+	struct map_table t;
+	unsigned level;
+	const struct pt_map_decoded *d;
+	uint64_t *p, size;
+
+	if (!plain_entries(cfg))
+		return 0;
+	level = cached_start(m, cur, 0, &t);
+	d = &m->decoded[level];
+	if (!t.ptr || !d->valid || d->entry.kind != PTE_LEAF)
+		return 0;
+	p = (uint64_t *)(void *)t.ptr + level_index(cfg, level, cur);
+	size = 1ull << cfg->level_shift[level];
+	if (!*p || ((*p ^ d->raw) & ~cfg->addr_only[level]) ||
+	    (cur & (size - 1)) || size > left)
+		return 0;
+	*p = 0;
+	if (free_tables)
+		free_empty_tables(m, cur, level);
+	return size;
+}
+
+static __attribute__((noinline)) uint64_t unmap_pages_slow(struct pt_mapper *m, uint64_t iova, unsigned pgshift,
+				 uint64_t count, int override, bool free_tables)
 {
 	enum pt_partial_unmap policy = override >= 0 ?
 		(enum pt_partial_unmap)override : m->cfg->fmt->partial_unmap;
@@ -525,6 +709,11 @@ uint64_t pt_unmap_pages(struct pt_mapper *m, uint64_t iova, unsigned pgshift,
 		struct found_leaf f;
 		uint64_t size;
 
+		size = unmap_fast(m, cur, total - done, free_tables);
+		if (size) {
+			done += size;
+			continue;
+		}
 		if (!find_leaf(m, cur, &f))
 			break;
 		size = 1ull << f.size_shift;
@@ -543,6 +732,31 @@ uint64_t pt_unmap_pages(struct pt_mapper *m, uint64_t iova, unsigned pgshift,
 			break;
 	}
 	return done;
+}
+
+uint64_t pt_unmap_pages(struct pt_mapper *m, uint64_t iova, unsigned pgshift,
+			uint64_t count, int override, bool free_tables)
+{
+	if (count == 1 && pgshift == m->cfg->level_shift[0] && plain_entries(m->cfg)) {
+		/* fast path: a smallest page in the cached level-0 table */
+		const struct pt_cfg *cfg = m->cfg;
+		const struct pt_map_cache *c = &m->cache[0];
+		const struct pt_map_decoded *d = &m->decoded[0];
+
+		if (c->valid && c->ptr && c->tag == table_tag(cfg, 0, iova) &&
+		    d->valid && d->entry.kind == PTE_LEAF &&
+		    !(iova & ((1ull << pgshift) - 1))) {
+			uint64_t *p = (uint64_t *)c->ptr + level_index(cfg, 0, iova);
+
+			if (*p && !((*p ^ d->raw) & ~cfg->addr_only[0])) {
+				*p = 0;
+				if (free_tables)
+					free_empty_tables(m, iova, 0);
+				return 1ull << pgshift;
+			}
+		}
+	}
+	return unmap_pages_slow(m, iova, pgshift, count, override, free_tables);
 }
 
 bool pt_lookup(const struct pt_mapper *m, uint64_t iova, struct pt_leaf *out)

@@ -46,6 +46,13 @@ static int vtd_ss_init(struct pt_cfg *cfg, struct errbuf *err)
 		cfg->level_shift[l] = VTD_SS_GRANULE_SHIFT + VTD_SS_LEVEL_BITS * l;
 		cfg->level_bits[l] = VTD_SS_LEVEL_BITS;
 	}
+	/* pure address bits: below the HAW, above any superpage's size */
+	for (unsigned l = 0; l < cfg->levels; l++) {
+		unsigned low = l == 1 || l == 2 ? cfg->level_shift[l] : VTD_SS_GRANULE_SHIFT;
+
+		cfg->addr_only[l] = VTD_SS_ADDR & ~((1ull << low) - 1) &
+				    ((1ull << cfg->oas) - 1);
+	}
 	cfg->leaf_sizes = 1ull << 12;
 	if ((cfg->flags & PT_VTD_F_SP2M) && cfg->levels > 1)
 		cfg->leaf_sizes |= 1ull << 21;

@@ -126,7 +126,27 @@ struct walk_state {
 	struct walk_step path[PT_MAX_LEVELS + 1];
 	uint8_t *buf[PT_MAX_LEVELS];
 	size_t buf_len[PT_MAX_LEVELS];
+	size_t nr_batch;            /* leaves held for w->leaves */
+	struct pt_leaf batch[PT_WALK_BATCH];
 };
+
+static void flush_leaves(struct walk_state *st)
+{
+	struct pt_walk *w = st->w;
+	size_t n = st->nr_batch;
+	int rc;
+
+	if (!n)
+		return;
+	st->nr_batch = 0;
+	if (st->stop < 0)
+		return;
+	rc = w->leaves(w->ctx, st->batch, n);
+	if (rc)
+		st->stop = err_set(st->err, rc < 0 ? rc : -ECANCELED,
+				   "walk stopped by the leaf callback in the %zu leaves from iova 0x%llx",
+				   n, (unsigned long long)st->batch[0].iova);
+}
 
 /* The table being walked: its chunk in memory and what it inherits. */
 struct walk_table {
@@ -139,6 +159,11 @@ struct walk_table {
 	const uint8_t *chunk;
 	uint64_t chunk_first;       /* index of chunk[0] */
 	uint64_t chunk_end;         /* one past the last index in chunk */
+	/* the last clean single-entry leaf decoded here: a following entry
+	 * that differs only in cfg->addr_only bits is that leaf moved */
+	bool memo_ok;
+	uint64_t memo_raw;
+	struct pt_entry memo;
 };
 
 static uint64_t entry_load(const struct walk_state *st, const struct walk_table *t,
@@ -189,6 +214,7 @@ static void walk_finding(struct walk_state *st, const struct walk_table *t,
 	st->w->stats.findings++;
 	if (!st->w->findings)
 		return;
+	flush_leaves(st); /* leaves before it go out first */
 	snprintf(code, sizeof(code), "%s.%s", st->fmt->code_prefix, what);
 	if (t)
 		path_format(st, t, index, path, sizeof(path));
@@ -210,7 +236,7 @@ static uint64_t entry_addr(const struct walk_state *st, const struct walk_table 
 }
 
 /* Counts one more non-empty entry; false (and the walk ends) past the cap. */
-static bool count_entry(struct walk_state *st, const struct walk_table *t,
+static inline bool count_entry(struct walk_state *st, const struct walk_table *t,
 			uint64_t i, uint64_t n)
 {
 	st->nonempty += n;
@@ -224,7 +250,8 @@ static bool count_entry(struct walk_state *st, const struct walk_table *t,
 	return false;
 }
 
-static void emit_leaf(struct walk_state *st, const struct walk_table *t,
+static inline __attribute__((always_inline))
+void emit_leaf(struct walk_state *st, const struct walk_table *t,
 		      uint64_t i, const struct pt_entry *e, uint64_t iova,
 		      unsigned size_shift)
 {
@@ -242,7 +269,19 @@ static void emit_leaf(struct walk_state *st, const struct walk_table *t,
 			     "output address 0x%llx is not aligned to the 0x%llx-byte leaf",
 			     (unsigned long long)e->addr, (unsigned long long)size);
 	w->stats.leaves++;
-	if (!w->leaf || st->stop)
+	if (st->stop)
+		return;
+	if (w->leaves) {
+		st->batch[st->nr_batch++] = (struct pt_leaf){
+			.iova = iova, .phys = e->addr, .size = size,
+			.perm = t->perm & e->perm, .level = t->level,
+			.entry_addr = entry_addr(st, t, i),
+		};
+		if (st->nr_batch == PT_WALK_BATCH)
+			flush_leaves(st);
+		return;
+	}
+	if (!w->leaf)
 		return;
 	leaf.iova = iova;
 	leaf.phys = e->addr;
@@ -421,6 +460,9 @@ static uint64_t walk_entry(struct walk_state *st, struct walk_table *t,
 		return i + 1;
 	}
 	if (e.size_shift == t->shift) {
+		t->memo_ok = true;
+		t->memo_raw = raw;
+		t->memo = e;
 		emit_leaf(st, t, i, &e, iova, e.size_shift);
 		return i + 1;
 	}
@@ -429,6 +471,107 @@ static uint64_t walk_entry(struct walk_state *st, struct walk_table *t,
 		return i + 1;
 	}
 	return walk_run(st, t, i, &e);
+}
+
+/* The common case: from entry @i on, leaves that differ from the last
+ * decoded one (t->memo) only in cfg->addr_only bits, and empty entries.
+ * Everything lives in locals so the loop is loads, compares and the leaf
+ * callback.  Returns the first entry it did not take. */
+static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
+				 uint64_t i, uint64_t end)
+{
+	struct pt_walk *w = st->w;
+	const uint64_t addr_only = st->cfg->addr_only[t->level];
+	const uint64_t match = t->memo_raw & ~addr_only;
+	const uint64_t base_addr = t->memo.addr & ~addr_only;
+	const uint8_t *chunk = t->chunk - t->chunk_first * 8;
+	int (*cb)(void *ctx, const struct pt_leaf *leaf) = w->leaf;
+	void *ctx = w->ctx;
+	const uint64_t iova0 = t->iova, pa0 = t->pa;
+	const unsigned shift = t->shift;
+	uint64_t room = st->max_entries > st->nonempty ? st->max_entries - st->nonempty : 0;
+	uint64_t taken = 0;
+	struct pt_leaf leaf = {
+		.size = 1ull << t->shift, .perm = t->perm & t->memo.perm,
+		.level = t->level,
+	};
+
+	if (!(st->cfg->leaf_sizes & leaf.size))
+		return i; /* the slow path reports it */
+	for (; i < end; i++) {
+		uint64_t raw;
+		int rc;
+
+		memcpy(&raw, chunk + i * 8, 8);
+		if (!raw)
+			continue;
+		if ((raw & ~addr_only) != match || taken == room)
+			break;
+		leaf.phys = base_addr | (raw & addr_only);
+		if (leaf.phys & (leaf.size - 1))
+			break;
+		taken++;
+		if (w->leaves) {
+			struct pt_leaf *b = &st->batch[st->nr_batch++];
+
+			*b = leaf;
+			b->iova = iova0 + (i << shift);
+			b->entry_addr = pa0 + i * 8;
+			if (st->nr_batch == PT_WALK_BATCH) {
+				flush_leaves(st);
+				if (st->stop) {
+					i++;
+					break;
+				}
+			}
+			continue;
+		}
+		if (!cb)
+			continue;
+		leaf.iova = iova0 + (i << shift);
+		leaf.entry_addr = pa0 + i * 8;
+		rc = cb(ctx, &leaf);
+
+		if (rc) {
+			st->nonempty += taken;
+			w->stats.leaves += taken;
+			st->stop = err_set(st->err, rc < 0 ? rc : -ECANCELED,
+					   "walk stopped by the leaf callback at iova 0x%llx",
+					   (unsigned long long)leaf.iova);
+			return i + 1;
+		}
+	}
+	st->nonempty += taken;
+	w->stats.leaves += taken;
+	return i;
+}
+
+/* Entries [i, end) of the current chunk. */
+static uint64_t walk_range(struct walk_state *st, struct walk_table *t,
+			   uint64_t i, uint64_t end)
+{
+	const uint64_t addr_only = st->cfg->addr_only[t->level];
+	const bool plain = st->fmt->entry_size == 8 && !st->fmt->big_endian;
+
+	while (i < end && !st->stop) {
+		uint64_t raw = entry_load(st, t, i);
+
+		if (!raw) {
+			i++;
+			continue;
+		}
+		if (plain && t->memo_ok && !((raw ^ t->memo_raw) & ~addr_only)) {
+			uint64_t next = walk_same_leaves(st, t, i, end);
+
+			if (next != i)
+				i = next;
+			else
+				i = walk_entry(st, t, i, false);
+			continue;
+		}
+		i = walk_entry(st, t, i, false);
+	}
+	return i;
 }
 
 static const uint8_t *read_chunk(struct walk_state *st, unsigned level,
@@ -509,15 +652,10 @@ static void walk_table(struct walk_state *st, unsigned level, uint64_t pa,
 				}
 			}
 		}
-		if (cend - 1 < last) {
-			st->w->stats.entries += cend - i;
-			while (i < cend && !st->stop)
-				i = walk_entry(st, &t, i, false);
-		} else {
-			st->w->stats.entries += last + 1 - i;
-			while (i <= last && !st->stop)
-				i = walk_entry(st, &t, i, false);
-		}
+		if (cend > last + 1)
+			cend = last + 1;
+		st->w->stats.entries += cend - i;
+		i = walk_range(st, &t, i, cend);
 	}
 }
 
@@ -561,8 +699,10 @@ int pt_walk(struct pt_walk *w, struct errbuf *err)
 	if (ret < 0)
 		return err_set(err, ret, "out of memory for the visited set");
 	ret = table_set_add(&st.seen, root);
-	if (ret == 0)
+	if (ret == 0) {
 		walk_table(&st, top, root, w->iova_base, ~0u);
+		flush_leaves(&st);
+	}
 	table_set_release(&st.seen);
 	for (unsigned l = 0; l < PT_MAX_LEVELS; l++)
 		free(st.buf[l]);

@@ -34,6 +34,14 @@ static int x86_64_init(struct pt_cfg *cfg, struct errbuf *err)
 		cfg->level_shift[l] = X86_64_GRANULE_SHIFT + X86_64_LEVEL_BITS * l;
 		cfg->level_bits[l] = X86_64_LEVEL_BITS;
 	}
+	/* pure address bits: below MAXPHYADDR, above a large leaf's PAT and
+	 * reserved low bits */
+	for (unsigned l = 0; l < cfg->levels; l++) {
+		unsigned low = l == 1 || l == 2 ? cfg->level_shift[l] : X86_64_GRANULE_SHIFT;
+
+		cfg->addr_only[l] = X86_64_ADDR & ~((1ull << low) - 1) &
+				    ((1ull << cfg->oas) - 1);
+	}
 	cfg->leaf_sizes = (1ull << 12) | (1ull << 21);
 	if (cfg->flags & PT_X86_F_1G)
 		cfg->leaf_sizes |= 1ull << 30;

@@ -226,7 +226,7 @@ static int run_dump(int argc, char **argv)
 			print_regs(u, o.json);
 		rc = dump_unit(&p, &stats, &err);
 		if (rc < 0) {
-			printer_finish(&pr);
+			fflush(stdout); /* records already printed stay; no summary */
 			cli_error(argv[0], "%s: %s", o.src.path, err.msg);
 			status = EXIT_USAGE;
 			goto out;

@@ -64,20 +64,25 @@ static int collect_attach(struct decode_ctx *ctx, const struct attach *a)
 	return 0;
 }
 
-static int push_leaf(void *ctx, const struct pt_leaf *leaf)
+/* The walker hands leaves over in batches (PT_WALK_BATCH), in IOVA order. */
+static int push_leaves(void *ctx, const struct pt_leaf *leaves, size_t n)
 {
 	struct leaf_vec *lv = ctx;
 
-	if (lv->n == lv->cap) {
-		size_t cap = lv->cap ? lv->cap * 2 : 256;
-		struct pt_leaf *v = realloc(lv->v, cap * sizeof(*v));
+	if (lv->n + n > lv->cap) {
+		size_t cap = lv->cap ? lv->cap : 256;
+		struct pt_leaf *v;
 
+		while (cap < lv->n + n)
+			cap *= 2;
+		v = realloc(lv->v, cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		lv->v = v;
 		lv->cap = cap;
 	}
-	lv->v[lv->n++] = *leaf;
+	memcpy(lv->v + lv->n, leaves, n * sizeof(*leaves));
+	lv->n += n;
 	return 0;
 }
 
@@ -193,7 +198,7 @@ static int walk_one(struct dump_run *run, const struct attach *a,
 		.limits = run->p->limits,
 		.xlate_table = s2 ? s2_xlate : NULL,
 		.xlate_ctx = s2 ? &lk : NULL,
-		.leaf = push_leaf,
+		.leaves = push_leaves,
 		.ctx = out,
 		.findings = run->p->out,
 		.path_prefix = a->path,
@@ -343,7 +348,7 @@ static int walk_and_emit(struct dump_run *run, struct errbuf *err)
 	char code[48];
 	int rc = 0;
 
-	if (n)
+	if (n) /* atts is NULL when nothing attached */
 		qsort(atts, n, sizeof(*atts), qsort_device);
 	order = calloc(n ? n : 1, sizeof(*order));
 	group_of = calloc(n ? n : 1, sizeof(*group_of));

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,24 @@ static const char *etype_name(unsigned type)
 	case ET_EXEC: return "an executable";
 	case ET_DYN: return "a shared object or PIE executable";
 	default: return "an unknown file type";
+	}
+}
+
+/* The architectures whose IOMMUs we decode, in both widths: QEMU writes
+ * EM_386 for an x86 guest still in 32-bit mode, and 32-bit Arm or POWER
+ * guests sit behind the same IOMMUs. */
+static bool machine_supported(unsigned machine)
+{
+	switch (machine) {
+	case EM_386:
+	case EM_X86_64:
+	case EM_ARM:
+	case EM_AARCH64:
+	case EM_PPC:
+	case EM_PPC64:
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -170,6 +189,11 @@ int elfcore_open(const char *path, struct elfcore *ec, struct errbuf *err)
 	if (ec->ehdr.e_type != ET_CORE) {
 		ret = err_set(err, -EINVAL, "%s: not an ELF core file (e_type %u, %s)",
 			      path, ec->ehdr.e_type, etype_name(ec->ehdr.e_type));
+		goto fail;
+	}
+	if (!machine_supported(ec->ehdr.e_machine)) {
+		ret = err_set(err, -EINVAL, "%s: unsupported machine %u (e_machine at offset 0x12); "
+			      "iommutool reads x86, Arm and POWER cores", path, ec->ehdr.e_machine);
 		goto fail;
 	}
 	ret = check_phdrs(ec, err);

@@ -15,6 +15,7 @@
 
 struct elf_segment {
 	uint64_t pa;
+	uint64_t va;     /* only to tell aliases from duplicates */
 	uint64_t memsz;
 	uint64_t filesz; /* <= memsz; the rest reads as zeros */
 	uint64_t offset; /* file offset of the data */
@@ -212,6 +213,7 @@ static int collect_segments(struct elfcore *ec, struct elf_mem *em, struct errbu
 				       ec->file_size);
 		s = &em->segs[em->nr_segs++];
 		s->pa = ph.p_paddr;
+		s->va = ph.p_vaddr;
 		s->memsz = ph.p_memsz;
 		s->filesz = ph.p_filesz;
 		s->offset = ph.p_offset;
@@ -225,9 +227,12 @@ static int collect_segments(struct elfcore *ec, struct elf_mem *em, struct errbu
 }
 
 /* kdump's vmcore describes the kernel text twice: once in its own PT_LOAD
- * and once inside the RAM segment holding it.  A segment nested entirely
- * in an earlier one is such an alias and is dropped (reads use the outer
- * one); a partial overlap has no sensible reading and is an error. */
+ * (p_vaddr = _text) and once inside the RAM segment holding it (p_vaddr in
+ * the direct map); see crash_prepare_elf64_headers in the kernel.  A
+ * segment nested entirely in another one that maps it at a different
+ * virtual address is such an alias and is dropped (reads use the outer
+ * one).  The same virtual and physical address claimed twice, or a
+ * partial overlap, has no sensible reading and is an error. */
 static int drop_aliases(const char *path, struct elf_mem *em, struct errbuf *err)
 {
 	size_t n = 0;
@@ -241,7 +246,8 @@ static int drop_aliases(const char *path, struct elf_mem *em, struct errbuf *err
 			uint64_t outer_end = outer->pa + outer->memsz;
 
 			if (s->pa < outer_end) {
-				if (s->pa + s->memsz <= outer_end)
+				if (s->pa + s->memsz <= outer_end &&
+				    s->va - s->pa != outer->va - outer->pa)
 					continue;
 				return err_set(err, -EINVAL, "%s: PT_LOAD at offset 0x%" PRIx64
 					       " (0x%" PRIx64 "-0x%" PRIx64 ") overlaps PT_LOAD at offset 0x%"

@@ -28,11 +28,8 @@ int err_prefix(struct errbuf *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = (size_t)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	if (n + 2 < sizeof(err->msg)) {
-		memcpy(err->msg + n, ": ", 2);
-		n += 2;
-		n += strlen(strncpy(err->msg + n, old, sizeof(err->msg) - n - 1));
-		err->msg[sizeof(err->msg) - 1] = '\0';
-	}
+	if (n + 2 < sizeof(err->msg))
+		snprintf(err->msg + n, sizeof(err->msg) - n, ": %.*s",
+			 (int)(sizeof(err->msg) - n - 3), old);
 	return code;
 }

@@ -187,6 +187,7 @@ static void test_physmem_view(void **state)
 
 	assert_int_equal(arena_physmem(a, &pm, &err), 0);
 	assert_string_equal(pm->ops->name, "arena");
+	assert_int_equal(pm->machine, 0);
 	assert_int_equal(pm->nr_ranges, 3);
 	assert_int_equal(pm->ranges[0].start, 0x1000);
 	assert_int_equal(pm->ranges[1].start, 0x200000);

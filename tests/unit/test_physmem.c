@@ -81,6 +81,7 @@ static void check_basic_core(int cls, int data, uint16_t machine)
 	assert_non_null(pm);
 	assert_string_equal(pm->ops->name, "elf");
 	assert_string_equal(pm->path, path);
+	assert_int_equal(pm->machine, machine);
 
 	/* Touching loads merge into one range. */
 	assert_int_equal(pm->nr_ranges, 2);
@@ -135,6 +136,7 @@ static void test_elf64_le(void **state)
 {
 	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_X86_64);
 	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_AARCH64);
+	check_basic_core(ELFCLASS64, ELFDATA2LSB, EM_386); /* QEMU, guest in 32-bit mode */
 }
 
 static void test_elf64_be(void **state)
@@ -146,6 +148,7 @@ static void test_elf32(void **state)
 {
 	check_basic_core(ELFCLASS32, ELFDATA2LSB, EM_386);
 	check_basic_core(ELFCLASS32, ELFDATA2MSB, EM_PPC);
+	check_basic_core(ELFCLASS32, ELFDATA2LSB, EM_ARM);
 }
 
 static void test_read_u64(void **state)
@@ -267,6 +270,14 @@ static void test_open_wrong_type(void **state)
 	c.type = ET_REL;
 	assert_int_equal(tcore_write(path, &c), 0);
 	expect_open_error(path, "not an ELF core file (e_type 1");
+	c.type = ET_CORE;
+	c.machine = EM_SPARCV9;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "unsupported machine 43 (e_machine at offset 0x12); "
+			  "iommutool reads x86, Arm and POWER cores");
+	c.machine = EM_RISCV;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "unsupported machine 243");
 	unlink(path);
 }
 
@@ -341,17 +352,28 @@ static void test_open_overlap(void **state)
 		{ .type = PT_LOAD, .offset = 0x3000, .paddr = 0x101000,
 		  .filesz = 0x2000, .memsz = 0x2000 },
 	};
+	/* The same page twice, at the same virtual address too: not an alias. */
+	const struct tseg same[] = {
+		{ .type = PT_LOAD, .offset = 0x1000, .vaddr = 0x1000, .paddr = 0x1000,
+		  .filesz = 0x2000, .memsz = 0x2000 },
+		{ .type = PT_LOAD, .offset = 0x3000, .vaddr = 0x2000, .paddr = 0x2000,
+		  .filesz = 0x1000, .memsz = 0x1000 },
+	};
 	struct tcore c = { ELFCLASS64, ELFDATA2LSB, ET_CORE, EM_X86_64, 0, segs, 2 };
 
 	tmp_path(path, sizeof(path), "overlap.elf");
 	assert_int_equal(tcore_write(path, &c), 0);
 	expect_open_error(path, "PT_LOAD at offset 0x78 (0x101000-0x102fff) overlaps "
 			  "PT_LOAD at offset 0x40 (0x100000-0x101fff)");
+	c.segs = same;
+	assert_int_equal(tcore_write(path, &c), 0);
+	expect_open_error(path, "PT_LOAD at offset 0x78 (0x2000-0x2fff) overlaps "
+			  "PT_LOAD at offset 0x40 (0x1000-0x2fff)");
 	unlink(path);
 }
 
-/* kdump's kernel-text segment lies inside a RAM segment: it is an alias,
- * read through the RAM segment. */
+/* kdump's kernel-text segment lies inside a RAM segment, mapped at another
+ * virtual address: it is an alias, read through the RAM segment. */
 static void test_open_nested_alias(void **state)
 {
 	char path[256];
@@ -531,6 +553,7 @@ static void test_raw(void **state)
 	write_bytes(path, data, sizeof(data));
 	assert_int_equal(physmem_open_raw(path, base, &pm, &err), 0);
 	assert_string_equal(pm->ops->name, "raw");
+	assert_int_equal(pm->machine, 0);
 	assert_int_equal(pm->nr_ranges, 1);
 	assert_int_equal(pm->ranges[0].start, base);
 	assert_int_equal(physmem_end(pm), base + sizeof(data));
