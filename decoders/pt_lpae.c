@@ -75,6 +75,14 @@ static int lpae_init(struct pt_cfg *cfg, struct errbuf *err)
 		cfg->level_shift[l] = g + b * l;
 		cfg->level_bits[l] = l == root ? root_bits : b;
 	}
+	/* Bits [min(oas,48)-1 : span] are output address at every level,
+	 * for tables and leaves alike (64K's OA[51:48] live elsewhere). */
+	for (unsigned l = 0; l < levels; l++) {
+		unsigned top = cfg->oas < 48 ? cfg->oas : 48;
+
+		cfg->addr_only[l] = top > cfg->level_shift[l]
+			? LPAE_GENMASK(top - 1, cfg->level_shift[l]) : 0;
+	}
 	for (unsigned l = 0; l < levels; l++) {
 		unsigned cb = lpae_contig_bits(g, arm_level(l));
 

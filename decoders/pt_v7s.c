@@ -33,6 +33,10 @@ static int v7s_init(struct pt_cfg *cfg, struct errbuf *err)
 	cfg->leaf_sizes = (1ull << 12) | (1ull << 16) | (1ull << 20);
 	if (cfg->level_bits[1] >= V7S_CONT_BITS)
 		cfg->leaf_sizes |= 1ull << 24;
+	/* address bits every entry kind keeps in place: level 0 small and
+	 * large pages 31:16; level 1 tables, sections, supersections 31:24 */
+	cfg->addr_only[0] = V7S_LARGE_ADDR_MASK;
+	cfg->addr_only[1] = V7S_SUPER_ADDR_MASK;
 	return 0;
 }
 
