@@ -220,7 +220,9 @@ struct pt_walk {
  *   table-outside     error: a table pointer outside present memory
  *   table-unreadable  error: a present table the physmem failed to read
  *   table-xlate       error: xlate_table failed for a table address
- *   limit-tables, limit-entries  error: a limit ended the walk */
+ *   limit-tables, limit-entries  error: a limit ended the walk
+ *   <pt_entry.warn>   warning: a codec's non-fatal condition, e.g. "af"
+ *                     (LPAE/v7s access flag clear); the entry still counts */
 int pt_walk(struct pt_walk *w, struct errbuf *err);
 
 /* ---- mapper (encoder) ---- */
