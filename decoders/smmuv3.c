@@ -1017,7 +1017,8 @@ static int smmuv3_decode(struct decode_ctx *ctx, struct errbuf *err)
 
 	if (f && f->nr_devices) {
 		for (size_t i = 0; i < f->nr_devices && !d.stop; i++)
-			decode_sid(&d, f->devices[i].id);
+			if (!f->devices[i].pci || f->devices[i].segment == ctx->unit->segment)
+				decode_sid(&d, f->devices[i].id);
 	} else if (d.two_level) {
 		struct array_desc a = {
 			.base = d.strtab, .size = SMMU_L1STD_SIZE,

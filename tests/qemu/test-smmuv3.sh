@@ -14,8 +14,11 @@
 # is refused.  The probes go by address: a first short boot (cached per
 # kernel) prints /proc/kallsyms' candidates and the ones next to a
 # v3-only function are taken; both boots use nokaslr so the addresses
-# hold.  Exit 0 pass, 1 fail, 77 skip (no qemu-system-aarch64, no Debian
-# packages, or no SMMUv3 decoder in iommutool yet).
+# hold.  Checked with Debian 6.1 and 6.12 (IOMMUTOOL_QEMU_KERNEL=6.12).
+# Exit 0 pass, 1 fail, 77 skip (no qemu-system-aarch64, no Debian
+# packages, or no SMMUv3 decoder in iommutool yet).  Captures stay in
+# $IOMMUTOOL_QEMU_CACHE/captures/smmuv3-VARIANT/, the symbol list in
+# captures/smmuv3-kallsyms-KERNEL.txt.
 set -u
 QEMU_LIB_DIR=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 . "$QEMU_LIB_DIR/lib.sh"
