@@ -6,8 +6,13 @@
 # the SMMUv3 driver, and checks `iommutool dump` against it page by page
 # (the harness is tests/qemu/lib.sh, truth.py, compare.py; see README).
 #
-#   test-smmuv3.sh [VARIANT]     VARIANT: strict (default) | lazy |
-#                                passthrough
+#   test-smmuv3.sh [--make-fixture] [VARIANT]
+#     VARIANT: strict (default) | lazy | passthrough
+#     --make-fixture: after a match, also write the committed fixture
+#       tests/fixtures/smmuv3-qemu-SERIES-VARIANT.elf (only the pages the
+#       decoder reads, registers in the note: `iommutool extract`) and
+#       .truth (the kernel's truth as runs), which
+#       test-smmuv3-fixtures.sh checks without QEMU
 #
 # Linux 6.1 on arm64 builds the SMMUv2 and SMMUv3 drivers in, and both
 # have static functions named arm_smmu_map_pages etc., so a kprobe by name
@@ -23,6 +28,8 @@ set -u
 QEMU_LIB_DIR=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 . "$QEMU_LIB_DIR/lib.sh"
 
+fixture=no
+if [ "${1:-}" = --make-fixture ]; then fixture=yes; shift; fi
 variant=${1:-strict}
 case "$variant" in
 strict) kopts="iommu.strict=1" ;;
@@ -50,13 +57,12 @@ V2_ANCHORS="arm_smmu_tlb_sync_context arm_smmu_write_context_bank arm_smmu_devic
 V3_ANCHORS="arm_smmu_cmdq_issue_cmdlist arm_smmu_device_hw_probe arm_smmu_init_queues"
 PROBED="arm_smmu_map_pages arm_smmu_unmap_pages arm_smmu_attach_dev arm_smmu_domain_free"
 
-run_qemu() { # INITRD APPEND EXTRA... : the guest command line
+run_qemu() { # INITRD APPEND EXTRA... : becomes QEMU (run it with &)
 	local initrd append
 	initrd=$1 append=$2; shift 2
-	set -- "$QEMU" -machine virt,iommu=smmuv3 -cpu max,pauth-impdef=on -accel tcg \
+	exec "$QEMU" -machine virt,iommu=smmuv3 -cpu max,pauth-impdef=on -accel tcg \
 		-m 256M -smp 1 -nodefaults "$@" \
-		-kernel "$GUEST_KERNEL" -initrd "$initrd" -append "$append"
-	"$@"
+		-kernel "$GUEST_KERNEL" -initrd "$initrd" -append "$append" 9>&-
 }
 
 # kallsyms OUT: boots once to list the candidate addresses (cached).
@@ -222,8 +228,23 @@ python3 "$QEMU_LIB_DIR/truth.py" ${empty:+--allow-empty} "$out/serial.log" -o "$
 	die "the kernel's trace is not a usable truth ($out/serial.log)"
 echo "   truth: $(wc -l <"$out/truth.txt") pages"
 
-# shellcheck disable=SC2046
+regs=$(regs_args "$out/regs.txt" strtab_base strtab_base_cfg idr0 idr1 idr3 idr5 cr0)
+# shellcheck disable=SC2086
 python3 "$QEMU_LIB_DIR/compare.py" --iommu smmuv3 --truth "$out/truth.txt" $empty \
-	-- "$IOMMUTOOL" dump --json --pages --iommu smmuv3 \
-	$(regs_args "$out/regs.txt" strtab_base strtab_base_cfg idr0 idr1 idr3 idr5 cr0) \
-	"$out/dump.elf"
+	-- "$IOMMUTOOL" dump --json --pages --iommu smmuv3 $regs "$out/dump.elf" || exit 1
+[ $fixture = yes ] || exit 0
+
+fixtures=$(CDPATH= cd -- "$QEMU_LIB_DIR/../fixtures" && pwd)
+name="$fixtures/smmuv3-qemu-$QEMU_KERNEL_SERIES-$variant"
+# shellcheck disable=SC2086
+"$IOMMUTOOL" extract --iommu smmuv3 $regs "$out/dump.elf" -o "$name.elf.tmp" ||
+	die "extract failed"
+python3 "$QEMU_LIB_DIR/truth.py" ${empty:+--allow-empty} --runs "$out/serial.log" \
+	-o "$name.truth.tmp" || die "no usable truth in $out/serial.log"
+# shellcheck disable=SC2086
+python3 "$QEMU_LIB_DIR/compare.py" --iommu smmuv3 --truth "$name.truth.tmp" $empty \
+	-- "$IOMMUTOOL" dump --json --pages "$name.elf.tmp" ||
+	die "the extracted image does not match the truth"
+mv "$name.elf.tmp" "$name.elf"
+mv "$name.truth.tmp" "$name.truth"
+echo "wrote $name.elf ($(wc -c <"$name.elf") bytes) and $name.truth from $GUEST_KPKG"
