@@ -129,6 +129,7 @@ extern const struct pt_format pt_fmt_vtd_ss;
 extern const struct pt_format pt_fmt_x86_64;
 extern const struct pt_format pt_fmt_lpae;  /* VMSAv8-64, flags in lpae_defs.h */
 extern const struct pt_format pt_fmt_v7s;   /* Armv7 short descriptor */
+extern const struct pt_format pt_fmt_amd_v1;
 
 /* pt_cfg.flags of "vtd-ss" (VT-d second stage; vtd_ss_defs.h) */
 #define PT_VTD_F_SP2M      (1ull << 0) /* CAP.SLLPS bit 34: 2 MiB leaves */

@@ -112,19 +112,6 @@ static error_t parse_dump(int key, char *arg, struct argp_state *state)
 		else
 			o->limits.max_entries = v;
 		return 0;
-	case ARGP_KEY_ARG:
-		if (o->src.path) {
-			cli_error(state->name, "one SOURCE only (got '%s' and '%s')", o->src.path, arg);
-			return CLI_PARSE_FAILED;
-		}
-		o->src.path = arg;
-		return 0;
-	case ARGP_KEY_END:
-		if (!o->src.path) {
-			cli_error(state->name, "no SOURCE given (try '%s --help')", state->name);
-			return CLI_PARSE_FAILED;
-		}
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

@@ -40,18 +40,7 @@ static error_t parse_extract(int key, char *arg, struct argp_state *state)
 	case OPT_OUTPUT:
 		o->output = arg;
 		return 0;
-	case ARGP_KEY_ARG:
-		if (o->src.path) {
-			cli_error(state->name, "one SOURCE only (got '%s' and '%s')", o->src.path, arg);
-			return CLI_PARSE_FAILED;
-		}
-		o->src.path = arg;
-		return 0;
 	case ARGP_KEY_END:
-		if (!o->src.path) {
-			cli_error(state->name, "no SOURCE given (try '%s --help')", state->name);
-			return CLI_PARSE_FAILED;
-		}
 		if (!o->output) {
 			cli_error(state->name, "no output file given (-o FILE)");
 			return CLI_PARSE_FAILED;

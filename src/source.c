@@ -82,6 +82,19 @@ static error_t parse_source(int key, char *arg, struct argp_state *state)
 		o->base = v;
 		o->raw = true;
 		return 0;
+	case ARGP_KEY_ARG:
+		if (o->path) {
+			cli_error(state->name, "one SOURCE only (got '%s' and '%s')", o->path, arg);
+			return CLI_PARSE_FAILED;
+		}
+		o->path = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (!o->path) {
+			cli_error(state->name, "no SOURCE given (try '%s --help')", state->name);
+			return CLI_PARSE_FAILED;
+		}
+		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

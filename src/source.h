@@ -1,7 +1,8 @@
 /* Where a command's physical memory and register snapshot come from: an
  * ELF core (with or without our IOMMUTOOL note) or a raw file at --base,
  * plus --iommu/--reg/--unit from the command line.  Shared as an argp
- * child by every command that reads a dump. */
+ * child by every command that reads a dump; it also takes the SOURCE
+ * argument. */
 #ifndef IOMMUTOOL_SOURCE_H
 #define IOMMUTOOL_SOURCE_H
 

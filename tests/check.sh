@@ -101,16 +101,21 @@ done
 
 # --- the whole suite again under ASan+UBSan ---
 if [ "${SANITIZER_CHECK:-no}" = yes ]; then
+	# A VPATH build from a clean copy of the sources (make distdir), so it
+	# works whether the tree itself is configured in place or not.
 	sb="$BUILDDIR/san-build"
-	mkdir -p "$sb"
 	log="$TS_TMPROOT/sanitizer.log"
 	echo "running the suite again under ASan+UBSan in $sb"
-	if (cd "$sb" && { [ -f Makefile ] || "$SRCDIR/configure" -q \
-			--enable-asan --enable-ubsan ${CONFIGURE_ARGS:-}; } &&
-		make -s -j"$(nproc 2>/dev/null || echo 2)" >/dev/null &&
+	if { rm -rf "$sb" && mkdir -p "$sb" &&
+		make -s -C "$BUILDDIR" distdir distdir="$sb/src" &&
+		cd "$sb" && mkdir build && cd build &&
+		../src/configure -q --enable-asan --enable-ubsan \
+			--disable-sanitizer-check ${CONFIGURE_ARGS:-} &&
+		make -s -j"$(nproc 2>/dev/null || echo 2)" &&
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		make -s check) >"$log" 2>&1; then :; fi
+		make -s check; } >"$log" 2>&1; then :; fi
+	cd "$BUILDDIR"
 	grep -E '^(PASS|FAIL|SKIP): ' "$log" | sed 's/^\([A-Z]*\): /\1: asan\//'
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ -n "$line" ]; then

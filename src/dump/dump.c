@@ -267,7 +267,7 @@ static int emit_leaf(struct dump_run *run, const struct attach *a,
 		.phys = phys,
 		.size = size,
 		.page_size = page_size,
-		.perm = perm,
+		.perm = perm & ~a->perm_deny,
 		.level = l->level,
 		.entry_addr = l->entry_addr,
 	};
@@ -306,7 +306,7 @@ static int emit_nested(struct dump_run *run, const struct attach *a,
 			.iova = l->iova + (ipa - l->phys),
 			.phys = s->phys + (ipa - s->iova),
 			.size = chunk, .page_size = page,
-			.perm = l->perm & s->perm, .level = l->level,
+			.perm = l->perm & s->perm & ~a->perm_deny, .level = l->level,
 			.entry_addr = l->entry_addr,
 		};
 		rc = sink_mapping(run->p->out, &m);

@@ -8,7 +8,7 @@ Runs COMMAND (an iommutool dump with --json), takes its "mapping" records
 of IOMMU NAME, expands each into 4 KiB pages (iova + k*4096 ->
 phys + k*4096 for k < size/4096) and checks that every device's set of
 (iova, phys) pages equals the truth ("DEVICE IOVA PHYS" lines, or
-"DEVICE IOVA PHYS PAGES" runs; see truth.py).  Records of all PASIDs of a device are pooled (Linux maps a
+"DEVICE IOVA PHYS PAGES" runs, see truth.py; "#" starts a comment line).  Records of all PASIDs of a device are pooled (Linux maps a
 device's DMA through one PASID); devices absent from both sides are fine.
 An empty truth is an error unless --allow-empty (a capture where every
 device is in pass-through); --expect-finding requires at least one finding
@@ -30,7 +30,7 @@ def load_truth(path):
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
             parts = line.split()
-            if not parts:
+            if not parts or parts[0].startswith("#"):
                 continue
             if len(parts) not in (3, 4):
                 raise SystemExit("%s:%d: expected DEVICE IOVA PHYS [PAGES]"

@@ -34,8 +34,14 @@ rm -f "$tmp"
 # shellcheck disable=SC2046
 "$IOMMUTOOL" extract --iommu vtd $(regs_args "$cap/regs.txt" rtaddr cap ecap) \
 	"$cap/dump.elf" -o "$tmp" || die "extract failed"
-python3 "$QEMU_LIB_DIR/truth.py" --runs "$cap/serial.log" -o "$truth.tmp" ||
-	die "no usable truth in $cap/serial.log"
+{
+	echo "# The kernel's live IOVA pages per device (DEVICE IOVA PHYS PAGES),"
+	echo "# from tests/qemu/make-fixture-vtd.sh $variant $name: vtd.sh capture"
+	echo "# $(grep '^kernel=' "$cap/timing.txt"), $(head -n 1 "$cap/qemu-version.txt" 2>/dev/null)"
+	echo "# registers: $(tr '\n' ' ' <"$cap/regs.txt" | sed 's/ $//')"
+	python3 "$QEMU_LIB_DIR/truth.py" --runs "$cap/serial.log" ||
+		die "no usable truth in $cap/serial.log"
+} >"$truth.tmp"
 python3 "$QEMU_LIB_DIR/compare.py" --iommu vtd --truth "$truth.tmp" \
 	-- "$IOMMUTOOL" dump --json --pages "$tmp" || die "the extracted image does not match the truth"
 mv "$tmp" "$elf"

@@ -100,6 +100,7 @@ EOF
 	rm -f "$initrd"
 	[ $rc -eq 0 ] || die "capture failed ($out)"
 	echo "kernel=$GUEST_KPKG" >>"$out/timing.txt"
+	"$QEMU" --version | head -n 1 >"$out/qemu-version.txt"
 }
 
 out="$QEMU_CACHE/captures/vtd-$variant"
