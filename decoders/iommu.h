@@ -93,6 +93,7 @@ struct iommu_decoder {
 
 const struct iommu_decoder *iommu_decoder_get(enum iommu_kind kind);
 extern const struct iommu_decoder vtd_decoder;
+extern const struct iommu_decoder smmuv3_decoder;
 extern const struct iommu_decoder amd_decoder;
 
 #endif

@@ -439,6 +439,10 @@ static uint64_t walk_entry(struct walk_state *st, struct walk_table *t,
 			     (unsigned long long)raw, (unsigned long long)e.reserved);
 		return i + 1;
 	}
+	if (e.warn) /* a condition worth a warning: the entry still counts */
+		walk_finding(st, t, i, SEV_WARNING, e.warn, entry_addr(st, t, i),
+			     "entry 0x%016llx: %s", (unsigned long long)raw,
+			     e.problem ? e.problem : e.warn);
 	if (e.kind == PTE_TABLE) {
 		if (t->level == 0 || e.next_level >= t->level)
 			walk_finding(st, t, i, SEV_ERROR, "invalid", entry_addr(st, t, i),
