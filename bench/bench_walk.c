@@ -22,6 +22,10 @@
  *   amd-v1    n mappings of mixed sizes 4 KiB..1 MiB (NextLevel=7 runs above
  *             4 KiB) with the alignment holes they leave, + 256 2 MiB,
  *             16 4 MiB (a NextLevel=7 run of two 2 MiB entries) and 4 1 GiB
+ *   lpae-4k   stage 1: n 4 KiB pages + 256 2 MiB + 4 1 GiB blocks
+ *   lpae-16k  stage 1: n 16 KiB pages + 256 32 MiB blocks
+ *   lpae-64k  stage 1: n 64 KiB pages + 256 512 MiB blocks
+ *             (one table tree per granule; "lpae" selects all three)
  * Usage: bench_walk [-n MAPPINGS] [-r ROUNDS] [all | FORMAT...] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +239,11 @@ static const struct workload workloads[] = {
 	  PT_VTD_F_SP2M | PT_VTD_F_SP1G, build_uniform },
 	/* FC in every leaf, as Linux's io_pgtable.c sets it */
 	{ "amd-v1", NULL, &pt_fmt_amd_v1, 4, 48, 52, 12, PT_AMD_V1_F_FC, build_amd_mix },
+	/* stage 1, 48-bit input and output, no contiguous hint, as
+	 * io-pgtable-arm sets a domain up */
+	{ "lpae-4k", "lpae", &pt_fmt_lpae, 4, 48, 48, 12, 0, build_uniform },
+	{ "lpae-16k", "lpae", &pt_fmt_lpae, 4, 48, 48, 14, 0, build_uniform },
+	{ "lpae-64k", "lpae", &pt_fmt_lpae, 3, 48, 48, 16, 0, build_uniform },
 };
 #define NR_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
