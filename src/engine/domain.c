@@ -280,13 +280,14 @@ int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
 {
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
-	uint64_t g = 1ull << d->min_shift, count, done = 0, pgsize;
+	uint64_t g = 1ull << d->min_shift, done = 0;
 	uint32_t perm = prot_to_perm(prot);
 	bool expect_exist = false;
 	int ret;
 
-	pgsize = pt_pgsize(d->pgsize_bitmap, iova, pa, g, &count);
-	if (((iova | pa) & (g - 1)) || pgsize != g || count != 1)
+	/* g is the smallest size of the bitmap: for an aligned iova and pa
+	 * pt_pgsize() picks one page of g, so it need not be asked */
+	if ((iova | pa) & (g - 1))
 		return domain_map(d, iova, pa, g, prot, flags, err);
 	if (!(flags & DOMAIN_MAP_REUSE_CHECKED))
 		domain_reuse_check(d, iova, g, "mapping");
@@ -410,13 +411,14 @@ uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova)
 {
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
-	uint64_t g = 1ull << d->min_shift, count, n, freed, unit, pgsize;
+	uint64_t g = 1ull << d->min_shift, n, freed, unit;
 	const struct inv_cover *cv;
 	struct pt_leaf before;
 	bool had_leaf = false;
 
-	pgsize = pt_pgsize(d->pgsize_bitmap, iova, iova, g, &count);
-	if ((iova & (g - 1)) || pgsize != g || count != 1) {
+	/* an aligned iova is one page of g for pt_pgsize(), as in
+	 * domain_map_one */
+	if (iova & (g - 1)) {
 		struct engine_gather gather;
 
 		engine_gather_init(&gather);
@@ -453,10 +455,15 @@ uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova)
 	if (n > g)
 		r->long_unmaps++;
 	/* what the gather would hold: [iova, iova+n-1], page size per
-	 * gather_add */
-	unit = d->gather_mode != ENGINE_GATHER_PAGE ? 0 :
-	       d->caps.model == INV_MODEL_SMMU ? pgsize : n;
-	inv_range(&d->caps, iova, iova + n - 1, unit, true, &r->inv, cv);
+	 * gather_add; one page with nobody to tell is one counted command */
+	if (n == INV_PAGE_SIZE && d->page_inv && !cv) {
+		(*d->page_inv)++;
+		r->inv.syncs++;
+	} else {
+		unit = d->gather_mode != ENGINE_GATHER_PAGE ? 0 :
+		       d->caps.model == INV_MODEL_SMMU ? g : n;
+		inv_range(&d->caps, iova, iova + n - 1, unit, true, &r->inv, cv);
+	}
 	r->flushes[ENGINE_FLUSH_STRICT]++;
 	if (e->cfg.stale)
 		stale_add_closed(&d->stale);
@@ -755,6 +762,7 @@ int domain_init(struct engine_domain *d, struct engine *e,
 			 d->caps.model == INV_MODEL_AMD ? ENGINE_GATHER_RANGE
 							: ENGINE_GATHER_PAGE;
 	d->cover = (struct inv_cover){ .range = cover_range, .all = cover_all, .ctx = d };
+	d->page_inv = inv_page_counter(&d->caps, &e->rep.inv);
 	d->map_flushes = (d->caps.model == INV_MODEL_VTD && c->vtd_caching_mode) ||
 			 (d->caps.model == INV_MODEL_AMD && c->amd_np_cache);
 	d->partial_override = c->partial_unmap;
