@@ -279,7 +279,7 @@ static int on_mapping(struct sink *s, const struct mapping *m)
 {
 	struct printer *p = (struct printer *)s;
 
-	p->leaves++;
+	p->leaves += m->leaves > 1 ? m->leaves : 1;
 	p->bytes += m->size;
 	if (p->pages) {
 		print_mapping(p, m);
@@ -377,6 +377,7 @@ void printer_init(struct printer *p, FILE *out, bool json, bool pages)
 	p->out = out;
 	p->json = json;
 	p->pages = pages;
+	p->sink.takes_runs = !pages; /* on_mapping joins them anyway */
 	p->worst = -1;
 }
 
