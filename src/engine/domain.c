@@ -179,6 +179,28 @@ static void gather_add(struct engine_domain *d, struct engine_gather *g,
 
 /* ---- map ---- */
 
+/* The end of every map: on success the model check and flush-on-map, on
+ * failure the error count and the model check; the tables either way. */
+static inline int map_finish(struct engine_domain *d, uint64_t iova, uint64_t pa,
+			     uint64_t size, uint32_t perm, unsigned flags,
+			     bool expect_exist, int ret)
+{
+	struct engine *e = d->e;
+
+	if (ret) {
+		engine_count_error(e, ret);
+		if (e->cfg.check)
+			check_map_failed(d, iova, size, ret, expect_exist);
+	} else {
+		if (e->cfg.check)
+			check_map_done(d, iova, pa, size, perm, expect_exist);
+		if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
+			domain_sync_map(d, iova, size);
+	}
+	account_tables(d);
+	return ret;
+}
+
 int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	       uint64_t size, uint32_t prot, unsigned flags, struct errbuf *err)
 {
@@ -259,18 +281,8 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 			domain_unmap_nocheck(d, iova, size - left, &g);
 			domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
 		}
-		engine_count_error(e, ret);
-		if (e->cfg.check)
-			check_map_failed(d, iova, size, ret, expect_exist);
-		account_tables(d);
-		return ret;
 	}
-	if (e->cfg.check)
-		check_map_done(d, iova, pa, size, perm, expect_exist);
-	if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
-		domain_sync_map(d, iova, size);
-	account_tables(d);
-	return 0;
+	return map_finish(d, iova, pa, size, perm, flags, expect_exist, ret);
 }
 
 /* domain_map of one smallest page, the bulk of any replay: the same
@@ -297,22 +309,12 @@ int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	}
 	ret = pt_map_pages(&d->mapper, iova, pa, d->min_shift, 1, perm, &done, err);
 	r->codec_map_calls++;
-	if (ret) {
-		engine_count_error(e, ret);
-		if (e->cfg.check)
-			check_map_failed(d, iova, g, ret, expect_exist);
-		account_tables(d);
-		return ret;
+	if (!ret) {
+		r->pages_mapped[d->min_shift]++;
+		d->mapped_bytes += g;
+		r->bytes_mapped += g;
 	}
-	r->pages_mapped[d->min_shift]++;
-	d->mapped_bytes += g;
-	r->bytes_mapped += g;
-	if (e->cfg.check)
-		check_map_done(d, iova, pa, g, perm, expect_exist);
-	if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
-		domain_sync_map(d, iova, g);
-	account_tables(d);
-	return 0;
+	return map_finish(d, iova, pa, g, perm, flags, expect_exist, ret);
 }
 
 void domain_sync_map(struct engine_domain *d, uint64_t iova, uint64_t size)
