@@ -312,25 +312,21 @@ static int walk_one(struct dump_run *run, const struct attach *a,
 			    a->pasid, "%s", err.msg[0] ? err.msg : "page-table walk failed");
 }
 
-static int report_msi(struct dump_run *run, const struct attach *a,
-		      const struct pt_leaf *l)
+/* A mapping-check finding about leaf @l: over the interrupt window, or
+ * write-only. */
+static int report_leaf(struct dump_run *run, const struct attach *a,
+		       const struct pt_leaf *l, bool msi)
 {
 	char code[48];
 
-	snprintf(code, sizeof(code), "%s.map.interrupt-range", run->iommu);
-	return emit_finding(run->p->out, SEV_WARNING, code, l->entry_addr,
-			    a->path, &a->dev, a->pasid,
-			    "iova 0x%llx-0x%llx overlaps the interrupt address range 0xfee00000-0xfeefffff",
-			    (unsigned long long)l->iova,
-			    (unsigned long long)(l->iova + l->size - 1));
-}
-
-static int report_write_only(struct dump_run *run, const struct attach *a,
-			     const struct pt_leaf *l)
-{
-	char code[48];
-
-	snprintf(code, sizeof(code), "%s.map.write-only", run->iommu);
+	snprintf(code, sizeof(code), "%s.map.%s", run->iommu,
+		 msi ? "interrupt-range" : "write-only");
+	if (msi)
+		return emit_finding(run->p->out, SEV_WARNING, code, l->entry_addr,
+				    a->path, &a->dev, a->pasid,
+				    "iova 0x%llx-0x%llx overlaps the interrupt address range 0xfee00000-0xfeefffff",
+				    (unsigned long long)l->iova,
+				    (unsigned long long)(l->iova + l->size - 1));
 	return emit_finding(run->p->out, SEV_WARNING, code, l->entry_addr,
 			    a->path, &a->dev, a->pasid,
 			    "write-only mapping at iova 0x%llx (not all hardware supports it)",
@@ -348,14 +344,14 @@ static int check_leaves(struct dump_run *run, const struct attach *a,
 	int rc;
 
 	if (msi->hit && (!wr->hit || msi->ordinal <= wr->ordinal)) {
-		rc = report_msi(run, a, &msi->leaf);
+		rc = report_leaf(run, a, &msi->leaf, true);
 		if (rc && !(wr->hit && wr->ordinal == msi->ordinal))
 			return rc;
-		return wr->hit ? report_write_only(run, a, &wr->leaf) : rc;
+		return wr->hit ? report_leaf(run, a, &wr->leaf, false) : rc;
 	}
-	if (wr->hit && (rc = report_write_only(run, a, &wr->leaf)))
+	if (wr->hit && (rc = report_leaf(run, a, &wr->leaf, false)))
 		return rc;
-	return msi->hit ? report_msi(run, a, &msi->leaf) : 0;
+	return msi->hit ? report_leaf(run, a, &msi->leaf, true) : 0;
 }
 
 /* One stored run (a single leaf unless joined) as one mapping record. */
