@@ -34,6 +34,8 @@ struct attach {
 	struct pt_cfg cfg;
 	uint64_t root;
 	uint64_t iova_base;   /* IOVA of root entry 0 */
+	uint32_t perm_deny;   /* PERM_* the context takes away from every
+			       * mapping (AMD DTE IR/IW); 0 = none */
 	struct pt_cfg s2cfg;  /* ATTACH_NESTED only */
 	uint64_t s2root;
 	char path[ATTACH_PATH_LEN]; /* context path: "root[0x00]/ctx[0x18]" */
@@ -91,5 +93,7 @@ struct iommu_decoder {
 
 const struct iommu_decoder *iommu_decoder_get(enum iommu_kind kind);
 extern const struct iommu_decoder vtd_decoder;
+extern const struct iommu_decoder smmuv3_decoder;
+extern const struct iommu_decoder amd_decoder;
 
 #endif

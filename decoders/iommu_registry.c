@@ -5,8 +5,8 @@
 
 static const struct iommu_decoder *const decoders[IOMMU_KIND_MAX] = {
 	[IOMMU_VTD] = &vtd_decoder,
-	[IOMMU_AMD] = NULL,     /* &amd_decoder */
-	[IOMMU_SMMUV3] = NULL,  /* &smmuv3_decoder */
+	[IOMMU_AMD] = &amd_decoder,
+	[IOMMU_SMMUV3] = &smmuv3_decoder,
 	[IOMMU_PAPR] = NULL,    /* &papr_decoder */
 };
 

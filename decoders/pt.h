@@ -41,7 +41,12 @@ struct pt_entry {
 			      * (AMD NextLevel=7, LPAE contiguous hint) */
 	uint32_t perm;       /* PERM_*; for a TABLE the mask it allows below */
 	uint64_t reserved;   /* reserved bits that are set; 0 when clean */
-	const char *problem; /* INVALID: why, lowercase phrase */
+	const char *problem; /* INVALID: why, lowercase phrase; with warn:
+			      * the warning's message */
+	const char *warn;    /* LEAF/TABLE: a non-fatal condition the walker
+			      * reports as a warning finding with code
+			      * "<code_prefix>.<warn>" (LPAE "af": access flag
+			      * clear, the first access faults); NULL: none */
 };
 
 /* A format instance: geometry and format options, filled by fmt->init()
@@ -86,6 +91,10 @@ struct pt_format {
 	unsigned entry_size;     /* bytes: 8, or 4 for v7s */
 	bool big_endian;         /* TCE tables */
 	enum pt_partial_unmap partial_unmap;
+	/* The entries of a run (a leaf longer than its entry's span) are
+	 * bit-identical copies (AMD NextLevel=7), so the walker checks a run
+	 * by comparing raw values instead of decoding every copy. */
+	bool run_identical;
 
 	/* Fills geometry and leaf_sizes from cfg->levels/ias/oas/granule/
 	 * flags; rejects impossible combinations. */
@@ -122,6 +131,9 @@ const struct pt_format *pt_format_find(const char *name);
 const struct pt_format *pt_format_at(unsigned i);
 extern const struct pt_format pt_fmt_vtd_ss;
 extern const struct pt_format pt_fmt_x86_64;
+extern const struct pt_format pt_fmt_lpae;  /* VMSAv8-64, flags in lpae_defs.h */
+extern const struct pt_format pt_fmt_v7s;   /* Armv7 short descriptor */
+extern const struct pt_format pt_fmt_amd_v1;
 
 /* pt_cfg.flags of "vtd-ss" (VT-d second stage; vtd_ss_defs.h) */
 #define PT_VTD_F_SP2M      (1ull << 0) /* CAP.SLLPS bit 34: 2 MiB leaves */
@@ -213,7 +225,9 @@ struct pt_walk {
  *   table-outside     error: a table pointer outside present memory
  *   table-unreadable  error: a present table the physmem failed to read
  *   table-xlate       error: xlate_table failed for a table address
- *   limit-tables, limit-entries  error: a limit ended the walk */
+ *   limit-tables, limit-entries  error: a limit ended the walk
+ *   <pt_entry.warn>   warning: a codec's non-fatal condition, e.g. "af"
+ *                     (LPAE/v7s access flag clear); the entry still counts */
 int pt_walk(struct pt_walk *w, struct errbuf *err);
 
 /* ---- mapper (encoder) ---- */

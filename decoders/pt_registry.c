@@ -8,6 +8,9 @@
 static const struct pt_format *const pt_formats[] = {
 	&pt_fmt_vtd_ss,
 	&pt_fmt_x86_64,
+	&pt_fmt_lpae,
+	&pt_fmt_v7s,
+	&pt_fmt_amd_v1,
 };
 
 #define NR_PT_FORMATS (sizeof(pt_formats) / sizeof(pt_formats[0]))

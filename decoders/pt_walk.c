@@ -380,10 +380,14 @@ static uint64_t walk_run(struct walk_state *st, struct walk_table *t, uint64_t i
 	} else if (end > t->chunk_end) {
 		why = "runs past the end of its table";
 	} else {
+		uint64_t first = entry_load(st, t, i);
+
 		for (j = i + 1; j < end; j++) {
 			struct pt_entry o;
 			uint64_t raw = entry_load(st, t, j);
 
+			if (raw == first && st->fmt->run_identical)
+				continue; /* the same entry decodes the same way */
 			st->fmt->decode(st->cfg, t->level,
 					t->iova + (j << t->shift), raw, &o);
 			if (o.kind != PTE_LEAF || o.reserved ||
@@ -439,6 +443,10 @@ static uint64_t walk_entry(struct walk_state *st, struct walk_table *t,
 			     (unsigned long long)raw, (unsigned long long)e.reserved);
 		return i + 1;
 	}
+	if (e.warn) /* a condition worth a warning: the entry still counts */
+		walk_finding(st, t, i, SEV_WARNING, e.warn, entry_addr(st, t, i),
+			     "entry 0x%016llx: %s", (unsigned long long)raw,
+			     e.problem ? e.problem : e.warn);
 	if (e.kind == PTE_TABLE) {
 		if (t->level == 0 || e.next_level >= t->level)
 			walk_finding(st, t, i, SEV_ERROR, "invalid", entry_addr(st, t, i),

@@ -162,7 +162,7 @@ static error_t help_parser(int key, char *arg, struct argp_state *state)
 int cli_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	struct argp_child children[] = { { argp, 0, NULL, 0 }, { 0 } };
-	struct argp outer = { help_options, help_parser, argp->args_doc,
+	struct argp outer = { help_options, help_parser, NULL,
 			      argp->doc, children, NULL, NULL };
 	struct cli_wrap w = { false, argv[0], input };
 	int rc;

@@ -21,6 +21,8 @@ struct command {
 extern const struct command cmd_dump;
 extern const struct command cmd_synth;
 extern const struct command cmd_extract;
+extern const struct command cmd_trace;
+extern const struct command cmd_replay;
 
 /* Prints "iommutool[ CMD]: message" on stderr (one line). */
 void cli_error(const char *prog, const char *fmt, ...)

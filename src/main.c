@@ -10,6 +10,8 @@ static const struct command *const commands[] = {
 	&cmd_dump,
 	&cmd_extract,
 	&cmd_synth,
+	&cmd_trace,
+	&cmd_replay,
 
 };
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

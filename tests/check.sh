@@ -83,8 +83,9 @@ for ts in "$SRCDIR"/tests/ts/*/*; do
 	fi
 done
 
-# --- script tests: exit 0 pass, 77 skip, else fail ---
-for t in "$SRCDIR"/tests/scripts/*.sh "$SRCDIR"/tests/qemu/test-*.sh; do
+# --- script tests: exit 0 pass, 77 skip, else fail.  The QEMU captures
+#     come first: scripts such as trace-qemu-truth.sh reuse them ---
+for t in "$SRCDIR"/tests/qemu/test-*.sh "$SRCDIR"/tests/scripts/*.sh; do
 	[ -f "$t" ] || continue
 	name="script/$(basename "$t" .sh)"
 	want "$name" || continue
