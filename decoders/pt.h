@@ -261,6 +261,21 @@ struct pt_mapper {
 		uint32_t perm;
 		uint64_t pa, raw;
 	} encoded;
+	/* the single-smallest-page fast paths: cache[0], encoded and
+	 * decoded[0] distilled, refreshed whenever one of them changes */
+	struct pt_map_fast {
+		uint64_t *map_table;   /* cached level-0 table when encoded
+					* is a level-0 page; else NULL */
+		uint64_t *unmap_table; /* same when decoded[0] is a leaf */
+		uint64_t tag;          /* cache[0].tag */
+		uint64_t enc_raw, enc_pa; /* encoded.raw/pa, addr_only clear */
+		uint64_t dec_raw;      /* decoded[0].raw, addr_only clear */
+		uint64_t addr_only;    /* cfg->addr_only[0] */
+		uint64_t index_mask;   /* entries of a level-0 table - 1 */
+		uint32_t enc_perm;
+		unsigned page_shift;   /* level_shift[0]; 0 = no fast paths */
+		unsigned tag_shift;    /* IOVA bits a level-0 table covers */
+	} fast;
 };
 
 int pt_mapper_init(struct pt_mapper *m, const struct pt_cfg *cfg,

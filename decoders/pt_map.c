@@ -164,16 +164,60 @@ static void table_release(struct pt_mapper *m, uint64_t pa, uint64_t bytes)
 		arena_free_page(m->arena, pa + off);
 }
 
-static void cache_clear(struct pt_mapper *m)
-{
-	for (unsigned l = 0; l < PT_MAX_LEVELS; l++)
-		m->cache[l].valid = false;
-}
-
 /* 8-byte little-endian entries: the fast paths may use plain u64s. */
 static inline bool plain_entries(const struct pt_cfg *cfg)
 {
 	return cfg->fmt->entry_size == 8 && !cfg->fmt->big_endian;
+}
+
+/* Distils cache[0], encoded and decoded[0] into m->fast after any of them
+ * changed (slow paths only). */
+static void fast_refresh(struct pt_mapper *m)
+{
+	const struct pt_map_cache *c = &m->cache[0];
+	const struct pt_map_encoded *enc = &m->encoded;
+	const struct pt_map_decoded *dec = &m->decoded[0];
+	struct pt_map_fast *f = &m->fast;
+	uint64_t *table;
+
+	f->map_table = f->unmap_table = NULL;
+	if (!f->page_shift || !c->valid || !c->ptr)
+		return;
+	table = c->ptr;
+	f->tag = c->tag;
+	if (enc->valid && enc->level == 0 && enc->pgshift == f->page_shift) {
+		f->map_table = table;
+		f->enc_raw = enc->raw & ~f->addr_only;
+		f->enc_pa = enc->pa & ~f->addr_only;
+		f->enc_perm = enc->perm;
+	}
+	if (dec->valid && dec->entry.kind == PTE_LEAF) {
+		f->unmap_table = table;
+		f->dec_raw = dec->raw & ~f->addr_only;
+	}
+}
+
+static void fast_init(struct pt_mapper *m)
+{
+	const struct pt_cfg *cfg = m->cfg;
+	struct pt_map_fast *f = &m->fast;
+
+	*f = (struct pt_map_fast){ 0 };
+	/* a level-0 table below the top that covers less than 64 bits */
+	if (!plain_entries(cfg) || cfg->levels < 2 || table_cover(cfg, 0) >= 64 ||
+	    cfg->level_shift[0] == 0)
+		return;
+	f->page_shift = cfg->level_shift[0];
+	f->tag_shift = table_cover(cfg, 0);
+	f->index_mask = pt_level_entries(cfg, 0) - 1;
+	f->addr_only = cfg->addr_only[0];
+}
+
+static void cache_clear(struct pt_mapper *m)
+{
+	for (unsigned l = 0; l < PT_MAX_LEVELS; l++)
+		m->cache[l].valid = false;
+	fast_refresh(m);
 }
 
 int pt_mapper_init(struct pt_mapper *m, const struct pt_cfg *cfg,
@@ -193,6 +237,7 @@ int pt_mapper_init(struct pt_mapper *m, const struct pt_cfg *cfg,
 			       cfg->fmt->name);
 	m->tables_allocated = 1;
 	m->root_ptr = table_at(m, top, m->root).ptr;
+	fast_init(m);
 	return 0;
 }
 
@@ -229,6 +274,8 @@ static void cache_set(struct pt_mapper *m, unsigned level, uint64_t iova,
 		.valid = true, .tag = table_tag(m->cfg, level, iova),
 		.pa = t->pa, .ptr = t->ptr,
 	};
+	if (level == 0)
+		fast_refresh(m);
 }
 
 /* fmt->decode, or the last decode at @level patched through addr_only. */
@@ -250,6 +297,8 @@ static void map_decode(struct pt_mapper *m, unsigned level, uint64_t iova,
 		d->valid = true;
 		d->raw = raw;
 		d->entry = *e;
+		if (level == 0)
+			fast_refresh(m);
 	}
 }
 
@@ -413,11 +462,13 @@ static __attribute__((noinline)) int map_pages_slow(struct pt_mapper *m, uint64_
 			return err_set(err, -EINVAL, "%s: cannot encode a 0x%llx-byte leaf at pa 0x%llx with permissions 0x%x",
 				       f->name, (unsigned long long)pgsize,
 				       (unsigned long long)pa, perm);
-		if (run == 1 && cfg->addr_only[level])
+		if (run == 1 && cfg->addr_only[level]) {
 			m->encoded = (struct pt_map_encoded){
 				.valid = true, .level = (unsigned)level,
 				.pgshift = pgshift, .perm = perm, .pa = pa, .raw = raw,
 			};
+			fast_refresh(m);
+		}
 	}
 
 	for (uint64_t k = 0; k < count; k++) {
@@ -488,27 +539,21 @@ int pt_map_pages(struct pt_mapper *m, uint64_t iova, uint64_t pa,
 		 unsigned pgshift, uint64_t count, uint32_t perm,
 		 uint64_t *mapped, struct errbuf *err)
 {
-	const struct pt_cfg *cfg = m->cfg;
+	const struct pt_map_fast *f = &m->fast;
 
-	if (count == 1 && pgshift == cfg->level_shift[0] && plain_entries(cfg)) {
-		/* fast path: one smallest page into the cached level-0 table,
-		 * encoded like the last one (which was checked then) */
-		const struct pt_map_cache *c = &m->cache[0];
-		const struct pt_map_encoded *enc = &m->encoded;
-		const uint64_t ao = cfg->addr_only[0];
+	/* fast path: one smallest page into the cached level-0 table,
+	 * encoded like the last one (which was checked then) */
+	if (count == 1 && pgshift == f->page_shift && f->map_table &&
+	    (iova >> f->tag_shift) == f->tag && perm == f->enc_perm &&
+	    (pa & ~f->addr_only) == f->enc_pa &&
+	    !((iova | pa) & ((1ull << pgshift) - 1))) {
+		uint64_t *p = f->map_table + ((iova >> pgshift) & f->index_mask);
 
-		if (c->valid && c->ptr && c->tag == table_tag(cfg, 0, iova) &&
-		    enc->valid && enc->level == 0 && enc->perm == perm &&
-		    enc->pgshift == pgshift && !((pa ^ enc->pa) & ~ao) &&
-		    !((iova | pa) & ((1ull << pgshift) - 1))) {
-			uint64_t *p = (uint64_t *)c->ptr + level_index(cfg, 0, iova);
-
-			if (!*p) {
-				*p = (enc->raw & ~ao) | (pa & ao);
-				if (mapped)
-					*mapped = 1ull << pgshift;
-				return 0;
-			}
+		if (!*p) {
+			*p = f->enc_raw | (pa & f->addr_only);
+			if (mapped)
+				*mapped = 1ull << pgshift;
+			return 0;
 		}
 	}
 	return map_pages_slow(m, iova, pa, pgshift, count, perm, mapped, err);
@@ -737,23 +782,19 @@ static __attribute__((noinline)) uint64_t unmap_pages_slow(struct pt_mapper *m, 
 uint64_t pt_unmap_pages(struct pt_mapper *m, uint64_t iova, unsigned pgshift,
 			uint64_t count, int override, bool free_tables)
 {
-	if (count == 1 && pgshift == m->cfg->level_shift[0] && plain_entries(m->cfg)) {
-		/* fast path: a smallest page in the cached level-0 table */
-		const struct pt_cfg *cfg = m->cfg;
-		const struct pt_map_cache *c = &m->cache[0];
-		const struct pt_map_decoded *d = &m->decoded[0];
+	const struct pt_map_fast *f = &m->fast;
 
-		if (c->valid && c->ptr && c->tag == table_tag(cfg, 0, iova) &&
-		    d->valid && d->entry.kind == PTE_LEAF &&
-		    !(iova & ((1ull << pgshift) - 1))) {
-			uint64_t *p = (uint64_t *)c->ptr + level_index(cfg, 0, iova);
+	/* fast path: a smallest page in the cached level-0 table, like the
+	 * last leaf decoded there */
+	if (count == 1 && pgshift == f->page_shift && f->unmap_table &&
+	    (iova >> f->tag_shift) == f->tag && !(iova & ((1ull << pgshift) - 1))) {
+		uint64_t *p = f->unmap_table + ((iova >> pgshift) & f->index_mask);
 
-			if (*p && !((*p ^ d->raw) & ~cfg->addr_only[0])) {
-				*p = 0;
-				if (free_tables)
-					free_empty_tables(m, iova, 0);
-				return 1ull << pgshift;
-			}
+		if (*p && !((*p & ~f->addr_only) ^ f->dec_raw)) {
+			*p = 0;
+			if (free_tables)
+				free_empty_tables(m, iova, 0);
+			return 1ull << pgshift;
 		}
 	}
 	return unmap_pages_slow(m, iova, pgshift, count, override, free_tables);

@@ -502,6 +502,43 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 
 	if (!(st->cfg->leaf_sizes & leaf.size))
 		return i; /* the slow path reports it */
+	if (w->leaves) {
+		/* batched: everything in locals, the batch filled in place */
+		struct pt_leaf *batch = st->batch;
+		size_t nb = st->nr_batch;
+		uint64_t iova = iova0 + (i << shift), entry = pa0 + i * 8;
+
+		for (; i < end; i++, iova += leaf.size, entry += 8) {
+			uint64_t raw, phys;
+
+			memcpy(&raw, chunk + i * 8, 8);
+			if (!raw)
+				continue;
+			if ((raw & ~addr_only) != match || taken == room)
+				break;
+			phys = base_addr | (raw & addr_only);
+			if (phys & (leaf.size - 1))
+				break;
+			taken++;
+			batch[nb] = leaf;
+			batch[nb].iova = iova;
+			batch[nb].phys = phys;
+			batch[nb].entry_addr = entry;
+			if (++nb == PT_WALK_BATCH) {
+				st->nr_batch = nb;
+				flush_leaves(st);
+				nb = st->nr_batch;
+				if (st->stop) {
+					i++;
+					break;
+				}
+			}
+		}
+		st->nr_batch = nb;
+		st->nonempty += taken;
+		w->stats.leaves += taken;
+		return i;
+	}
 	for (; i < end; i++) {
 		uint64_t raw;
 		int rc;
@@ -515,21 +552,6 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 		if (leaf.phys & (leaf.size - 1))
 			break;
 		taken++;
-		if (w->leaves) {
-			struct pt_leaf *b = &st->batch[st->nr_batch++];
-
-			*b = leaf;
-			b->iova = iova0 + (i << shift);
-			b->entry_addr = pa0 + i * 8;
-			if (st->nr_batch == PT_WALK_BATCH) {
-				flush_leaves(st);
-				if (st->stop) {
-					i++;
-					break;
-				}
-			}
-			continue;
-		}
 		if (!cb)
 			continue;
 		leaf.iova = iova0 + (i << shift);

@@ -495,20 +495,34 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	return 0;
 }
 
+/* The top-level array @name ("domains", "devices"): *@arr NULL and *@n 0
+ * when absent; at most 65536 entries. */
+static int spec_top_array(struct synth *s, const struct json_object *spec,
+			  const char *name, struct json_object **arr, size_t *n)
+{
+	int rc;
+
+	*n = 0;
+	*arr = member(spec, name);
+	if (!*arr)
+		return 0;
+	if ((rc = need_type(s, *arr, json_type_array, name, "an array")) < 0)
+		return rc;
+	*n = json_object_array_length(*arr);
+	if (*n > 0x10000)
+		return err_set(s->err, -EINVAL, "%s: %zu %s, at most 65536", name, *n, name);
+	return 0;
+}
+
 static int synth_domains(struct synth *s, const struct json_object *spec)
 {
-	struct json_object *arr = member(spec, "domains");
+	struct json_object *arr;
 	char p[SPEC_PATH_LEN];
 	size_t n;
 	int rc;
 
-	if (!arr)
-		return 0;
-	if ((rc = need_type(s, arr, json_type_array, "domains", "an array")) < 0)
+	if ((rc = spec_top_array(s, spec, "domains", &arr, &n)) < 0 || !arr)
 		return rc;
-	n = json_object_array_length(arr);
-	if (n > 0x10000)
-		return err_set(s->err, -EINVAL, "domains: %zu domains, at most 65536", n);
 	s->domains = calloc(n ? n : 1, sizeof(*s->domains));
 	if (!s->domains)
 		return err_set(s->err, -ENOMEM, "domains: out of memory");
@@ -865,18 +879,13 @@ out:
 static int synth_devices(struct synth *s, const struct json_object *spec,
 			 struct image_unit *unit)
 {
-	struct json_object *arr = member(spec, "devices");
+	struct json_object *arr;
 	char p[SPEC_PATH_LEN];
 	size_t n;
 	int rc;
 
-	if (!arr)
-		return 0;
-	if ((rc = need_type(s, arr, json_type_array, "devices", "an array")) < 0)
+	if ((rc = spec_top_array(s, spec, "devices", &arr, &n)) < 0 || !arr)
 		return rc;
-	n = json_object_array_length(arr);
-	if (n > 0x10000)
-		return err_set(s->err, -EINVAL, "devices: %zu devices, at most 65536", n);
 	s->devs = calloc(n ? n : 1, sizeof(*s->devs));
 	if (!s->devs)
 		return err_set(s->err, -ENOMEM, "devices: out of memory");

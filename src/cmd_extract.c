@@ -79,7 +79,7 @@ static int run_extract(int argc, char **argv)
 {
 	struct extract_opts o = { 0 };
 	struct physmem *mem = NULL, *rec = NULL, *subset = NULL;
-	struct sink discard = { discard_mapping, discard_finding };
+	struct sink discard = { .mapping = discard_mapping, .finding = discard_finding };
 	struct image_info info;
 	struct dump_stats stats = { 0 };
 	struct errbuf err = { "" };

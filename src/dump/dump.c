@@ -17,9 +17,43 @@ struct attach_vec {
 	bool overflow;
 };
 
+/* What a walk keeps of its leaves, in IOVA order: each leaf, or, for a
+ * sink that takes runs, runs of leaves that continue each other (same
+ * permissions and page size, IOVA and physical address contiguous). */
+struct leaf_run {
+	uint64_t iova, phys;
+	uint64_t page_size;   /* of each leaf */
+	uint64_t leaves;
+	uint64_t entry_addr;  /* of the first leaf */
+	uint32_t perm;
+	unsigned level;       /* of the first leaf */
+};
+
+static uint64_t run_bytes(const struct leaf_run *r)
+{
+	return r->leaves * r->page_size;
+}
+
 struct leaf_vec {
-	struct pt_leaf *v; /* owned */
+	struct leaf_run *v; /* owned */
 	size_t n, cap;
+};
+
+/* The first leaf a mapping check hit, reported when the walk is done. */
+struct leaf_hit {
+	bool hit;
+	uint64_t ordinal;     /* leaves received before it */
+	struct pt_leaf leaf;
+};
+
+/* Receives one walk's leaves: keeps them in @runs and notes what the
+ * mapping checks (check_leaves) hit. */
+struct walk_out {
+	struct leaf_vec *runs;
+	bool join;            /* keep runs, not single leaves */
+	bool check_msi;       /* x86: the interrupt address window */
+	uint64_t received;
+	struct leaf_hit msi, write_only;
 };
 
 /* One distinct page-table root and what its walk produced. */
@@ -64,14 +98,27 @@ static int collect_attach(struct decode_ctx *ctx, const struct attach *a)
 	return 0;
 }
 
-/* The walker hands leaves over in batches (PT_WALK_BATCH), in IOVA order. */
+/* The walker hands leaves over in batches (PT_WALK_BATCH), in IOVA order.
+ * A leaf joins the open run when it continues it; runs end at most at
+ * 2^64 (leaves are aligned), so a run whose end wrapped to 0 is closed. */
 static int push_leaves(void *ctx, const struct pt_leaf *leaves, size_t n)
 {
-	struct leaf_vec *lv = ctx;
+	struct walk_out *wo = ctx;
+	struct leaf_vec *lv = wo->runs;
+	const bool join = wo->join;
+	struct leaf_run cur = { 0 };   /* the open run, stored when it closes */
+	bool have = false;
+	uint64_t next_iova = 0, next_phys = 0;
+	/* leaves come in IOVA order: a batch wholly below or above the
+	 * interrupt window has no leaf in it */
+	bool msi_open = wo->check_msi && !wo->msi.hit && n &&
+			leaves[0].iova <= X86_MSI_LAST &&
+			leaves[n - 1].iova + leaves[n - 1].size - 1 >= X86_MSI_FIRST;
+	bool write_only_open = !wo->write_only.hit;
 
 	if (lv->n + n > lv->cap) {
 		size_t cap = lv->cap ? lv->cap : 256;
-		struct pt_leaf *v;
+		struct leaf_run *v;
 
 		while (cap < lv->n + n)
 			cap *= 2;
@@ -81,8 +128,54 @@ static int push_leaves(void *ctx, const struct pt_leaf *leaves, size_t n)
 		lv->v = v;
 		lv->cap = cap;
 	}
-	memcpy(lv->v + lv->n, leaves, n * sizeof(*leaves));
-	lv->n += n;
+	if (join && lv->n) { /* reopen the last run */
+		cur = lv->v[--lv->n];
+		have = true;
+		next_iova = cur.iova + run_bytes(&cur);
+		next_phys = cur.phys + run_bytes(&cur);
+	}
+	for (size_t i = 0; i < n;) {
+		const struct pt_leaf *l = &leaves[i];
+		size_t first = i;
+
+		if (msi_open && l->iova <= X86_MSI_LAST &&
+		    l->iova + l->size - 1 >= X86_MSI_FIRST) {
+			wo->msi = (struct leaf_hit){ true, wo->received + i, *l };
+			msi_open = false;
+		}
+		if (!(join && have && l->iova == next_iova && l->phys == next_phys &&
+		      next_iova && l->size == cur.page_size && l->perm == cur.perm)) {
+			/* a new run; the leaves joining it share its perm, so
+			 * only its first can be the first write-only leaf */
+			if (have)
+				lv->v[lv->n++] = cur;
+			if (write_only_open && (l->perm & (PERM_R | PERM_W)) == PERM_W) {
+				wo->write_only = (struct leaf_hit){ true, wo->received + i, *l };
+				write_only_open = false;
+			}
+			cur = (struct leaf_run){
+				.iova = l->iova, .phys = l->phys, .page_size = l->size,
+				.leaves = 0, .entry_addr = l->entry_addr,
+				.perm = l->perm, .level = l->level,
+			};
+			have = true;
+			next_iova = l->iova;
+			next_phys = l->phys;
+		}
+		/* this leaf and those continuing it, while the window is not
+		 * in question */
+		do {
+			next_iova += cur.page_size;
+			next_phys += cur.page_size;
+			i++;
+		} while (join && !msi_open && i < n && leaves[i].iova == next_iova &&
+			 leaves[i].phys == next_phys && next_iova &&
+			 leaves[i].size == cur.page_size && leaves[i].perm == cur.perm);
+		cur.leaves += i - first;
+	}
+	if (have)
+		lv->v[lv->n++] = cur;
+	wo->received += n;
 	return 0;
 }
 
@@ -151,17 +244,18 @@ struct s2_lookup {
 	const struct leaf_vec *s2;
 };
 
-static const struct pt_leaf *s2_find(const struct leaf_vec *s2, uint64_t ipa)
+/* Stage-2 leaves are kept one by one (never joined). */
+static const struct leaf_run *s2_find(const struct leaf_vec *s2, uint64_t ipa)
 {
 	size_t lo = 0, hi = s2->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct pt_leaf *l = &s2->v[mid];
+		const struct leaf_run *l = &s2->v[mid];
 
 		if (ipa < l->iova)
 			hi = mid;
-		else if (ipa - l->iova >= l->size)
+		else if (ipa - l->iova >= run_bytes(l))
 			lo = mid + 1;
 		else
 			return l;
@@ -172,7 +266,7 @@ static const struct pt_leaf *s2_find(const struct leaf_vec *s2, uint64_t ipa)
 static int s2_xlate(void *ctx, uint64_t ipa, uint64_t *pa)
 {
 	const struct s2_lookup *lk = ctx;
-	const struct pt_leaf *l = s2_find(lk->s2, ipa);
+	const struct leaf_run *l = s2_find(lk->s2, ipa);
 
 	if (!l)
 		return -ENOENT;
@@ -185,7 +279,7 @@ static int s2_xlate(void *ctx, uint64_t ipa, uint64_t *pa)
  * the dump. */
 static int walk_one(struct dump_run *run, const struct attach *a,
 		    const struct pt_cfg *cfg, uint64_t root, uint64_t iova_base,
-		    const struct leaf_vec *s2, struct leaf_vec *out)
+		    const struct leaf_vec *s2, struct walk_out *out)
 {
 	struct errbuf err = { "" };
 	char code[48];
@@ -218,58 +312,65 @@ static int walk_one(struct dump_run *run, const struct attach *a,
 			    a->pasid, "%s", err.msg[0] ? err.msg : "page-table walk failed");
 }
 
-/* Checks that hold for a mapping of any format, once per root. */
-static int check_leaves(struct dump_run *run, const struct attach *a,
-			const struct leaf_vec *lv)
+/* A mapping-check finding about leaf @l: over the interrupt window, or
+ * write-only. */
+static int report_leaf(struct dump_run *run, const struct attach *a,
+		       const struct pt_leaf *l, bool msi)
 {
-	enum iommu_kind kind = run->p->unit->kind;
 	char code[48];
-	bool msi_reported = false, wo_reported = false;
 
-	for (size_t i = 0; i < lv->n; i++) {
-		const struct pt_leaf *l = &lv->v[i];
-		uint64_t last = l->iova + l->size - 1;
-		int rc = 0;
-
-		if ((kind == IOMMU_VTD || kind == IOMMU_AMD) && !msi_reported &&
-		    l->iova <= X86_MSI_LAST && last >= X86_MSI_FIRST) {
-			snprintf(code, sizeof(code), "%s.map.interrupt-range", run->iommu);
-			rc = emit_finding(run->p->out, SEV_WARNING, code, l->entry_addr,
-					  a->path, &a->dev, a->pasid,
-					  "iova 0x%llx-0x%llx overlaps the interrupt address range 0xfee00000-0xfeefffff",
-					  (unsigned long long)l->iova, (unsigned long long)last);
-			msi_reported = true;
-		}
-		if ((l->perm & (PERM_R | PERM_W)) == PERM_W && !wo_reported) {
-			snprintf(code, sizeof(code), "%s.map.write-only", run->iommu);
-			rc = emit_finding(run->p->out, SEV_WARNING, code, l->entry_addr,
-					  a->path, &a->dev, a->pasid,
-					  "write-only mapping at iova 0x%llx (not all hardware supports it)",
-					  (unsigned long long)l->iova);
-			wo_reported = true;
-		}
-		if (rc)
-			return rc;
-	}
-	return 0;
+	snprintf(code, sizeof(code), "%s.map.%s", run->iommu,
+		 msi ? "interrupt-range" : "write-only");
+	if (msi)
+		return emit_finding(run->p->out, SEV_WARNING, code, l->entry_addr,
+				    a->path, &a->dev, a->pasid,
+				    "iova 0x%llx-0x%llx overlaps the interrupt address range 0xfee00000-0xfeefffff",
+				    (unsigned long long)l->iova,
+				    (unsigned long long)(l->iova + l->size - 1));
+	return emit_finding(run->p->out, SEV_WARNING, code, l->entry_addr,
+			    a->path, &a->dev, a->pasid,
+			    "write-only mapping at iova 0x%llx (not all hardware supports it)",
+			    (unsigned long long)l->iova);
 }
 
-static int emit_leaf(struct dump_run *run, const struct attach *a,
-		     const struct pt_leaf *l, uint64_t phys, uint64_t size,
-		     uint64_t page_size, uint32_t perm)
+/* Checks that hold for a mapping of any format, once per root: the first
+ * leaf over the x86 interrupt window and the first write-only leaf, in
+ * leaf order (the window first for the same leaf).  A sink error after a
+ * leaf's findings ends the checks. */
+static int check_leaves(struct dump_run *run, const struct attach *a,
+			const struct walk_out *wo)
+{
+	const struct leaf_hit *msi = &wo->msi, *wr = &wo->write_only;
+	int rc;
+
+	if (msi->hit && (!wr->hit || msi->ordinal <= wr->ordinal)) {
+		rc = report_leaf(run, a, &msi->leaf, true);
+		if (rc && !(wr->hit && wr->ordinal == msi->ordinal))
+			return rc;
+		return wr->hit ? report_leaf(run, a, &wr->leaf, false) : rc;
+	}
+	if (wr->hit && (rc = report_leaf(run, a, &wr->leaf, false)))
+		return rc;
+	return msi->hit ? report_leaf(run, a, &msi->leaf, true) : 0;
+}
+
+/* One stored run (a single leaf unless joined) as one mapping record. */
+static int emit_run(struct dump_run *run, const struct attach *a,
+		    const struct leaf_run *r)
 {
 	struct mapping m = {
 		.iommu = run->p->unit->kind,
 		.dev = a->dev,
 		.pasid = a->pasid,
 		.domain = a->domain,
-		.iova = l->iova + (phys - l->phys),
-		.phys = phys,
-		.size = size,
-		.page_size = page_size,
-		.perm = perm & ~a->perm_deny,
-		.level = l->level,
-		.entry_addr = l->entry_addr,
+		.iova = r->iova,
+		.phys = r->phys,
+		.size = run_bytes(r),
+		.page_size = r->page_size,
+		.perm = r->perm & ~a->perm_deny,
+		.level = r->level,
+		.entry_addr = r->entry_addr,
+		.leaves = r->leaves,
 	};
 
 	return sink_mapping(run->p->out, &m);
@@ -277,13 +378,14 @@ static int emit_leaf(struct dump_run *run, const struct attach *a,
 
 /* Stage-1 leaves of a nested attachment: output through stage 2. */
 static int emit_nested(struct dump_run *run, const struct attach *a,
-		       const struct pt_leaf *l, const struct leaf_vec *s2)
+		       const struct leaf_run *l, const struct leaf_vec *s2)
 {
-	uint64_t ipa = l->phys, end = l->phys + l->size;
+	uint64_t size = run_bytes(l); /* one leaf: nested runs are not joined */
+	uint64_t ipa = l->phys, end = l->phys + size;
 	char code[48];
 
 	while (ipa < end) {
-		const struct pt_leaf *s = s2_find(s2, ipa);
+		const struct leaf_run *s = s2_find(s2, ipa);
 		uint64_t chunk, page;
 		struct mapping m;
 		int rc;
@@ -296,10 +398,10 @@ static int emit_nested(struct dump_run *run, const struct attach *a,
 					    (unsigned long long)ipa,
 					    (unsigned long long)(l->iova + (ipa - l->phys)));
 		}
-		chunk = s->iova + s->size - ipa;
+		chunk = s->iova + run_bytes(s) - ipa;
 		if (chunk > end - ipa)
 			chunk = end - ipa;
-		page = s->size < l->size ? s->size : l->size;
+		page = run_bytes(s) < size ? run_bytes(s) : size;
 		m = (struct mapping){
 			.iommu = run->p->unit->kind, .dev = a->dev,
 			.pasid = a->pasid, .domain = a->domain,
@@ -321,9 +423,8 @@ static int emit_attachment(struct dump_run *run, const struct attach *a,
 			   const struct root_walk *rw, const struct leaf_vec *s2)
 {
 	for (size_t i = 0; i < rw->leaves.n; i++) {
-		const struct pt_leaf *l = &rw->leaves.v[i];
-		int rc = s2 ? emit_nested(run, a, l, s2)
-			    : emit_leaf(run, a, l, l->phys, l->size, l->size, l->perm);
+		const struct leaf_run *l = &rw->leaves.v[i];
+		int rc = s2 ? emit_nested(run, a, l, s2) : emit_run(run, a, l);
 
 		if (rc)
 			return rc;
@@ -394,14 +495,25 @@ static int walk_and_emit(struct dump_run *run, struct errbuf *err)
 			break;
 		}
 		if (!rw->walked) {
+			/* nested leaves go through stage 2 one by one */
+			struct walk_out s1 = {
+				.runs = &rw->leaves,
+				.join = run->p->out->takes_runs && !s2,
+				.check_msi = run->p->unit->kind == IOMMU_VTD ||
+					     run->p->unit->kind == IOMMU_AMD,
+			};
+
 			rw->walked = true;
-			if (s2)
-				rc = walk_one(run, a, &a->s2cfg, a->s2root, 0, NULL, s2);
+			if (s2) {
+				struct walk_out s2_out = { .runs = s2 };
+
+				rc = walk_one(run, a, &a->s2cfg, a->s2root, 0, NULL, &s2_out);
+			}
 			if (rc == 0)
 				rc = walk_one(run, a, &a->cfg, a->root, a->iova_base,
-					      s2, &rw->leaves);
+					      s2, &s1);
 			if (rc == 0)
-				rc = check_leaves(run, a, &rw->leaves);
+				rc = check_leaves(run, a, &s1);
 			if (rc == -ENOMEM) {
 				err_set(err, rc, "out of memory walking the tables of %s", a->path);
 				goto out;

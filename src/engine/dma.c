@@ -124,28 +124,42 @@ out:
 	return ret;
 }
 
+/* The unmap both __iommu_dma_unmap and __iommu_dma_iova_unlink do: the
+ * granule-aligned [addr, addr+len) into a fresh gather, a warning (@what
+ * names the caller) when the driver unmapped another size, and the sync
+ * unless the gather is @queued for the flush queue. */
+static void dma_unmap_aligned(struct engine_dev *dev, uint64_t addr,
+			      uint64_t len, bool queued, const char *what,
+			      struct engine_gather *g)
+{
+	struct engine_domain *d = dev->d;
+	uint64_t n;
+
+	engine_gather_init(g);
+	g->queued = queued;
+	n = domain_unmap(d, addr, len, g);
+	if (n != len)
+		engine_finding(dev->e, SEV_WARNING, "engine.dma.unmap-size", d,
+			       addr, len,
+			       "%s of 0x%llx bytes at 0x%llx unmapped 0x%llx",
+			       what, (unsigned long long)len,
+			       (unsigned long long)addr, (unsigned long long)n);
+	if (!g->queued)
+		domain_iotlb_sync(d, g, ENGINE_FLUSH_STRICT);
+}
+
 /* __iommu_dma_unmap */
 static void dma_unmap_range(struct engine_dev *dev, uint64_t dma, uint64_t size)
 {
 	struct engine_domain *d = dev->d;
-	uint64_t off = dma & (granule_of(d) - 1), len, n;
+	uint64_t off = dma & (granule_of(d) - 1), len;
 	struct engine_gather g;
 
 	dma -= off;
 	len = align_len(d, size, off);
 	if (!len)
 		return;
-	engine_gather_init(&g);
-	g.queued = dev_queued(dev);
-	n = domain_unmap(d, dma, len, &g);
-	if (n != len)
-		engine_finding(dev->e, SEV_WARNING, "engine.dma.unmap-size", d,
-			       dma, len,
-			       "dma unmap of 0x%llx bytes at 0x%llx unmapped 0x%llx",
-			       (unsigned long long)len, (unsigned long long)dma,
-			       (unsigned long long)n);
-	if (!g.queued)
-		domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
+	dma_unmap_aligned(dev, dma, len, dev_queued(dev), "dma unmap", &g);
 	domain_free_iova_after_unmap(d, dma, len, &g);
 }
 
@@ -409,23 +423,14 @@ static void iova_unlink(struct engine_dev *dev, struct engine_iova_state *st,
 {
 	struct engine_domain *d = dev->d;
 	uint64_t addr = st->addr + offset, pad = addr & (granule_of(d) - 1);
-	uint64_t len = align_len(d, size, pad), n;
+	uint64_t len = align_len(d, size, pad);
 	struct engine_gather g;
 
 	if (!len)
 		return;
 	addr -= pad;
-	engine_gather_init(&g);
-	g.queued = free_iova && dev_queued(dev);
-	n = domain_unmap(d, addr, len, &g);
-	if (n != len)
-		engine_finding(dev->e, SEV_WARNING, "engine.dma.unmap-size", d,
-			       addr, len,
-			       "iova unlink of 0x%llx bytes at 0x%llx unmapped 0x%llx",
-			       (unsigned long long)len, (unsigned long long)addr,
-			       (unsigned long long)n);
-	if (!g.queued)
-		domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
+	dma_unmap_aligned(dev, addr, len, free_iova && dev_queued(dev),
+			  "iova unlink", &g);
 	if (free_iova)
 		domain_free_iova_after_unmap(d, addr, len, &g);
 }

@@ -179,6 +179,28 @@ static void gather_add(struct engine_domain *d, struct engine_gather *g,
 
 /* ---- map ---- */
 
+/* The end of every map: on success the model check and flush-on-map, on
+ * failure the error count and the model check; the tables either way. */
+static inline int map_finish(struct engine_domain *d, uint64_t iova, uint64_t pa,
+			     uint64_t size, uint32_t perm, unsigned flags,
+			     bool expect_exist, int ret)
+{
+	struct engine *e = d->e;
+
+	if (ret) {
+		engine_count_error(e, ret);
+		if (e->cfg.check)
+			check_map_failed(d, iova, size, ret, expect_exist);
+	} else {
+		if (e->cfg.check)
+			check_map_done(d, iova, pa, size, perm, expect_exist);
+		if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
+			domain_sync_map(d, iova, size);
+	}
+	account_tables(d);
+	return ret;
+}
+
 int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	       uint64_t size, uint32_t prot, unsigned flags, struct errbuf *err)
 {
@@ -259,18 +281,8 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 			domain_unmap_nocheck(d, iova, size - left, &g);
 			domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
 		}
-		engine_count_error(e, ret);
-		if (e->cfg.check)
-			check_map_failed(d, iova, size, ret, expect_exist);
-		account_tables(d);
-		return ret;
 	}
-	if (e->cfg.check)
-		check_map_done(d, iova, pa, size, perm, expect_exist);
-	if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
-		domain_sync_map(d, iova, size);
-	account_tables(d);
-	return 0;
+	return map_finish(d, iova, pa, size, perm, flags, expect_exist, ret);
 }
 
 /* domain_map of one smallest page, the bulk of any replay: the same
@@ -280,13 +292,14 @@ int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
 {
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
-	uint64_t g = 1ull << d->min_shift, count, done = 0, pgsize;
+	uint64_t g = 1ull << d->min_shift, done = 0;
 	uint32_t perm = prot_to_perm(prot);
 	bool expect_exist = false;
 	int ret;
 
-	pgsize = pt_pgsize(d->pgsize_bitmap, iova, pa, g, &count);
-	if (((iova | pa) & (g - 1)) || pgsize != g || count != 1)
+	/* g is the smallest size of the bitmap: for an aligned iova and pa
+	 * pt_pgsize() picks one page of g, so it need not be asked */
+	if ((iova | pa) & (g - 1))
 		return domain_map(d, iova, pa, g, prot, flags, err);
 	if (!(flags & DOMAIN_MAP_REUSE_CHECKED))
 		domain_reuse_check(d, iova, g, "mapping");
@@ -296,22 +309,12 @@ int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	}
 	ret = pt_map_pages(&d->mapper, iova, pa, d->min_shift, 1, perm, &done, err);
 	r->codec_map_calls++;
-	if (ret) {
-		engine_count_error(e, ret);
-		if (e->cfg.check)
-			check_map_failed(d, iova, g, ret, expect_exist);
-		account_tables(d);
-		return ret;
+	if (!ret) {
+		r->pages_mapped[d->min_shift]++;
+		d->mapped_bytes += g;
+		r->bytes_mapped += g;
 	}
-	r->pages_mapped[d->min_shift]++;
-	d->mapped_bytes += g;
-	r->bytes_mapped += g;
-	if (e->cfg.check)
-		check_map_done(d, iova, pa, g, perm, expect_exist);
-	if ((flags & DOMAIN_MAP_SYNC) && d->map_flushes)
-		domain_sync_map(d, iova, g);
-	account_tables(d);
-	return 0;
+	return map_finish(d, iova, pa, g, perm, flags, expect_exist, ret);
 }
 
 void domain_sync_map(struct engine_domain *d, uint64_t iova, uint64_t size)
@@ -410,13 +413,14 @@ uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova)
 {
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
-	uint64_t g = 1ull << d->min_shift, count, n, freed, unit, pgsize;
+	uint64_t g = 1ull << d->min_shift, n, freed, unit;
 	const struct inv_cover *cv;
 	struct pt_leaf before;
 	bool had_leaf = false;
 
-	pgsize = pt_pgsize(d->pgsize_bitmap, iova, iova, g, &count);
-	if ((iova & (g - 1)) || pgsize != g || count != 1) {
+	/* an aligned iova is one page of g for pt_pgsize(), as in
+	 * domain_map_one */
+	if (iova & (g - 1)) {
 		struct engine_gather gather;
 
 		engine_gather_init(&gather);
@@ -453,10 +457,15 @@ uint64_t domain_unmap_one_sync(struct engine_domain *d, uint64_t iova)
 	if (n > g)
 		r->long_unmaps++;
 	/* what the gather would hold: [iova, iova+n-1], page size per
-	 * gather_add */
-	unit = d->gather_mode != ENGINE_GATHER_PAGE ? 0 :
-	       d->caps.model == INV_MODEL_SMMU ? pgsize : n;
-	inv_range(&d->caps, iova, iova + n - 1, unit, true, &r->inv, cv);
+	 * gather_add; one page with nobody to tell is one counted command */
+	if (n == INV_PAGE_SIZE && d->page_inv && !cv) {
+		(*d->page_inv)++;
+		r->inv.syncs++;
+	} else {
+		unit = d->gather_mode != ENGINE_GATHER_PAGE ? 0 :
+		       d->caps.model == INV_MODEL_SMMU ? g : n;
+		inv_range(&d->caps, iova, iova + n - 1, unit, true, &r->inv, cv);
+	}
 	r->flushes[ENGINE_FLUSH_STRICT]++;
 	if (e->cfg.stale)
 		stale_add_closed(&d->stale);
@@ -755,6 +764,7 @@ int domain_init(struct engine_domain *d, struct engine *e,
 			 d->caps.model == INV_MODEL_AMD ? ENGINE_GATHER_RANGE
 							: ENGINE_GATHER_PAGE;
 	d->cover = (struct inv_cover){ .range = cover_range, .all = cover_all, .ctx = d };
+	d->page_inv = inv_page_counter(&d->caps, &e->rep.inv);
 	d->map_flushes = (d->caps.model == INV_MODEL_VTD && c->vtd_caching_mode) ||
 			 (d->caps.model == INV_MODEL_AMD && c->amd_np_cache);
 	d->partial_override = c->partial_unmap;

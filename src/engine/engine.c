@@ -305,19 +305,28 @@ void engine_sync_map(struct engine_domain *d, uint64_t iova, uint64_t size)
 	domain_op_end(d);
 }
 
-uint64_t engine_unmap(struct engine_domain *d, uint64_t iova, uint64_t size)
+/* iommu_unmap of anything but one smallest page: a gather and its sync */
+static __attribute__((noinline)) uint64_t unmap_sync(struct engine_domain *d,
+						     uint64_t iova, uint64_t size)
 {
 	struct engine_gather g;
 	uint64_t n;
 
+	engine_gather_init(&g);
+	n = domain_unmap(d, iova, size, &g);
+	domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
+	return n;
+}
+
+uint64_t engine_unmap(struct engine_domain *d, uint64_t iova, uint64_t size)
+{
+	uint64_t n;
+
 	engine_op_begin(d->e, ENGINE_OP_UNMAP);
-	if (size == 1ull << d->min_shift) {
+	if (size == 1ull << d->min_shift)
 		n = domain_unmap_one_sync(d, iova);
-	} else {
-		engine_gather_init(&g);
-		n = domain_unmap(d, iova, size, &g);
-		domain_iotlb_sync(d, &g, ENGINE_FLUSH_STRICT);
-	}
+	else
+		n = unmap_sync(d, iova, size);
 	domain_op_end(d);
 	return n;
 }

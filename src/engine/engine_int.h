@@ -22,6 +22,7 @@ struct engine_domain {
 	uint64_t table_span;          /* IOVA bytes one level-0 table covers */
 	struct inv_caps caps;
 	struct inv_cover cover;       /* feeds invalidations to the models */
+	uint64_t *page_inv;           /* inv_page_counter() in the report */
 	bool map_flushes;             /* iotlb_sync_map invalidates */
 	enum engine_gather_mode gather_mode;
 	int partial_override;

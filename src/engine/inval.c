@@ -6,6 +6,8 @@
  * (__arm_smmu_tlb_inv_range). */
 #include "engine/inval.h"
 
+#include <stddef.h>
+
 /* VT-d: PSI addresses and AM count 4 KiB pages (formats.md §1.13). */
 #define VTD_PAGE_SHIFT 12
 /* Linux MAX_AGAW_PFN_WIDTH: the widest mask calculate_psi_* returns. */
@@ -256,6 +258,23 @@ void inv_all(const struct inv_caps *caps, bool global, struct inv_counts *c,
 	}
 	c->syncs++;
 	cover_all(cover);
+}
+
+uint64_t *inv_page_counter(const struct inv_caps *caps, struct inv_counts *c)
+{
+	switch (caps->model) {
+	case INV_MODEL_VTD:
+		/* one page: AM 0 at the page itself, never above MAMV */
+		if (caps->vtd_first_level)
+			return &c->vtd_piotlb[0];
+		return caps->vtd_psi ? &c->vtd_psi[0] : NULL;
+	case INV_MODEL_AMD:
+		/* one page is S=0, with or without NpCache chunking */
+		return &c->amd_page;
+	case INV_MODEL_SMMU:
+		return NULL;
+	}
+	return NULL;
 }
 
 bool inv_map(const struct inv_caps *caps, uint64_t start, uint64_t last,

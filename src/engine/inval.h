@@ -73,6 +73,14 @@ void inv_all(const struct inv_caps *caps, bool global, struct inv_counts *c,
 bool inv_map(const struct inv_caps *caps, uint64_t start, uint64_t last,
 	     struct inv_counts *c, const struct inv_cover *cover);
 
+/* The one counter (besides syncs) that inv_range() bumps for a leaf
+ * invalidation of a single aligned page of INV_PAGE_SIZE when that command
+ * covers exactly the page; NULL when it depends on more than that (SMMU
+ * strides, VT-d without PSI).  Lets the strict single-page unmap count
+ * its command without building it. */
+#define INV_PAGE_SIZE 4096ull
+uint64_t *inv_page_counter(const struct inv_caps *caps, struct inv_counts *c);
+
 /* VT-d calculate_psi_aligned_address: the PSI address and mask (AM) that
  * cover [start, last]. */
 uint64_t vtd_psi_address(uint64_t start, uint64_t last, unsigned *mask);

@@ -26,27 +26,25 @@ static void replace_child(struct rbt_root *root, struct rbt_node *old,
 		new->parent = p;
 }
 
-static void rotate_left(struct rbt_root *root, struct rbt_node *x)
-{
-	struct rbt_node *y = x->right;
+/* The two sides of a node, so that each mirror-image case of the
+ * algorithm is written once with the side as a parameter. */
+enum { LEFT = 0, RIGHT = 1 };
 
-	x->right = y->left;
-	if (y->left)
-		y->left->parent = x;
-	replace_child(root, x, y);
-	y->left = x;
-	x->parent = y;
+static inline struct rbt_node **child(struct rbt_node *n, int side)
+{
+	return side == LEFT ? &n->left : &n->right;
 }
 
-static void rotate_right(struct rbt_root *root, struct rbt_node *x)
+/* Moves @x down to @side: its child on the other side takes its place. */
+static void rotate(struct rbt_root *root, struct rbt_node *x, int side)
 {
-	struct rbt_node *y = x->left;
+	struct rbt_node *y = *child(x, !side);
 
-	x->left = y->right;
-	if (y->right)
-		y->right->parent = x;
+	*child(x, !side) = *child(y, side);
+	if (*child(y, side))
+		(*child(y, side))->parent = x;
 	replace_child(root, x, y);
-	y->right = x;
+	*child(y, side) = x;
 	x->parent = y;
 }
 
@@ -55,42 +53,27 @@ void rbt_insert_fixup(struct rbt_root *root, struct rbt_node *z)
 	struct rbt_node *p, *g, *u;
 
 	while ((p = z->parent) && p->red) {
-		g = p->parent; /* exists: a red node is never the root */
-		if (p == g->left) {
-			u = g->right;
-			if (is_red(u)) {
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				z = g;
-				continue;
-			}
-			if (z == p->right) {
-				rotate_left(root, p);
-				z = p;
-				p = z->parent;
-			}
+		/* g exists: a red node is never the root */
+		int side;
+
+		g = p->parent;
+		side = p == g->left ? LEFT : RIGHT;
+		u = *child(g, !side);
+		if (is_red(u)) {
 			p->red = 0;
+			u->red = 0;
 			g->red = 1;
-			rotate_right(root, g);
-		} else {
-			u = g->left;
-			if (is_red(u)) {
-				p->red = 0;
-				u->red = 0;
-				g->red = 1;
-				z = g;
-				continue;
-			}
-			if (z == p->left) {
-				rotate_right(root, p);
-				z = p;
-				p = z->parent;
-			}
-			p->red = 0;
-			g->red = 1;
-			rotate_left(root, g);
+			z = g;
+			continue;
 		}
+		if (z == *child(p, !side)) {
+			rotate(root, p, side);
+			z = p;
+			p = z->parent;
+		}
+		p->red = 0;
+		g->red = 1;
+		rotate(root, g, !side);
 	}
 	root->node->red = 0;
 }
@@ -101,55 +84,32 @@ static void erase_fixup(struct rbt_root *root, struct rbt_node *x,
 	struct rbt_node *w;
 
 	while (x != root->node && !is_red(x)) {
-		if (x == xp->left) {
-			w = xp->right;
-			if (is_red(w)) {
-				w->red = 0;
-				xp->red = 1;
-				rotate_left(root, xp);
-				w = xp->right;
-			}
-			if (!is_red(w->left) && !is_red(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!is_red(w->right)) {
-				w->left->red = 0;
-				w->red = 1;
-				rotate_right(root, w);
-				w = xp->right;
-			}
-			w->red = xp->red;
-			xp->red = 0;
-			w->right->red = 0;
-			rotate_left(root, xp);
-		} else {
-			w = xp->left;
-			if (is_red(w)) {
-				w->red = 0;
-				xp->red = 1;
-				rotate_right(root, xp);
-				w = xp->left;
-			}
-			if (!is_red(w->left) && !is_red(w->right)) {
-				w->red = 1;
-				x = xp;
-				xp = x->parent;
-				continue;
-			}
-			if (!is_red(w->left)) {
-				w->right->red = 0;
-				w->red = 1;
-				rotate_left(root, w);
-				w = xp->left;
-			}
-			w->red = xp->red;
-			xp->red = 0;
-			w->left->red = 0;
-			rotate_right(root, xp);
+		/* x may be NULL: its side is told by its parent */
+		int side = x == xp->left ? LEFT : RIGHT;
+
+		w = *child(xp, !side);
+		if (is_red(w)) {
+			w->red = 0;
+			xp->red = 1;
+			rotate(root, xp, side);
+			w = *child(xp, !side);
 		}
+		if (!is_red(w->left) && !is_red(w->right)) {
+			w->red = 1;
+			x = xp;
+			xp = x->parent;
+			continue;
+		}
+		if (!is_red(*child(w, !side))) {
+			(*child(w, side))->red = 0;
+			w->red = 1;
+			rotate(root, w, !side);
+			w = *child(xp, !side);
+		}
+		w->red = xp->red;
+		xp->red = 0;
+		(*child(w, !side))->red = 0;
+		rotate(root, xp, side);
 		x = root->node;
 		break;
 	}
@@ -190,54 +150,44 @@ void rbt_erase(struct rbt_root *root, struct rbt_node *z)
 		erase_fixup(root, x, xp);
 }
 
+/* The node furthest to @side below @n (n itself when none). */
+static struct rbt_node *outermost(struct rbt_node *n, int side)
+{
+	while (*child(n, side))
+		n = *child(n, side);
+	return n;
+}
+
 struct rbt_node *rbt_first(const struct rbt_root *root)
 {
-	struct rbt_node *n = root->node;
-
-	if (n)
-		while (n->left)
-			n = n->left;
-	return n;
+	return root->node ? outermost(root->node, LEFT) : NULL;
 }
 
 struct rbt_node *rbt_last(const struct rbt_root *root)
 {
-	struct rbt_node *n = root->node;
+	return root->node ? outermost(root->node, RIGHT) : NULL;
+}
 
-	if (n)
-		while (n->right)
-			n = n->right;
-	return n;
+/* The in-order neighbour of @n toward @side. */
+static struct rbt_node *neighbour(const struct rbt_node *n, int side)
+{
+	struct rbt_node *m = (struct rbt_node *)n, *p;
+
+	if (*child(m, side))
+		return outermost(*child(m, side), !side);
+	while ((p = m->parent) && m == *child(p, side))
+		m = p;
+	return p;
 }
 
 struct rbt_node *rbt_next(const struct rbt_node *n)
 {
-	const struct rbt_node *p;
-
-	if (n->right) {
-		n = n->right;
-		while (n->left)
-			n = n->left;
-		return (struct rbt_node *)n;
-	}
-	while ((p = n->parent) && n == p->right)
-		n = p;
-	return (struct rbt_node *)p;
+	return neighbour(n, RIGHT);
 }
 
 struct rbt_node *rbt_prev(const struct rbt_node *n)
 {
-	const struct rbt_node *p;
-
-	if (n->left) {
-		n = n->left;
-		while (n->right)
-			n = n->right;
-		return (struct rbt_node *)n;
-	}
-	while ((p = n->parent) && n == p->left)
-		n = p;
-	return (struct rbt_node *)p;
+	return neighbour(n, LEFT);
 }
 
 static int validate(const struct rbt_node *n, const struct rbt_node *parent,

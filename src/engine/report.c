@@ -125,6 +125,33 @@ static void size_name(char *buf, size_t len, const char *prefix, unsigned shift)
 			return rc_;                             \
 	} while (0)
 
+/* The non-zero entries of a count array indexed by log2 page size
+ * ("map.pages_mapped.4k") or by address mask ("inval.vtd_psi.am9"). */
+static int emit_counts(int (*fn)(void *arg, const char *name, uint64_t value),
+		       void *arg, const char *prefix, const uint64_t counts[64],
+		       bool page_sizes)
+{
+	char name[64];
+
+	for (unsigned i = 0; i < 64; i++) {
+		if (!counts[i])
+			continue;
+		if (page_sizes)
+			size_name(name, sizeof(name), prefix, i);
+		else
+			snprintf(name, sizeof(name), "%s.am%u", prefix, i);
+		EMIT(name, counts[i]);
+	}
+	return 0;
+}
+
+#define EMIT_COUNTS(prefix, counts, page_sizes)                          \
+	do {                                                             \
+		int rc_ = emit_counts(fn, arg, (prefix), (counts), (page_sizes)); \
+		if (rc_)                                                 \
+			return rc_;                                      \
+	} while (0)
+
 int engine_report_foreach(const struct engine_report *r,
 			  int (*fn)(void *arg, const char *name, uint64_t value),
 			  void *arg)
@@ -142,16 +169,8 @@ int engine_report_foreach(const struct engine_report *r,
 
 	EMIT("map.bytes_mapped", r->bytes_mapped);
 	EMIT("map.bytes_unmapped", r->bytes_unmapped);
-	for (unsigned s = 0; s < 64; s++)
-		if (r->pages_mapped[s]) {
-			size_name(name, sizeof(name), "map.pages_mapped", s);
-			EMIT(name, r->pages_mapped[s]);
-		}
-	for (unsigned s = 0; s < 64; s++)
-		if (r->pages_unmapped[s]) {
-			size_name(name, sizeof(name), "map.pages_unmapped", s);
-			EMIT(name, r->pages_unmapped[s]);
-		}
+	EMIT_COUNTS("map.pages_mapped", r->pages_mapped, true);
+	EMIT_COUNTS("map.pages_unmapped", r->pages_unmapped, true);
 	EMIT("map.codec_map_calls", r->codec_map_calls);
 	EMIT("map.codec_unmap_calls", r->codec_unmap_calls);
 	EMIT("map.short_unmaps", r->short_unmaps);
@@ -161,16 +180,8 @@ int engine_report_foreach(const struct engine_report *r,
 	EMIT("tables.freed", r->tables_freed);
 	EMIT("tables.pages_max", r->table_pages_max);
 
-	for (unsigned am = 0; am < 64; am++)
-		if (r->inv.vtd_psi[am]) {
-			snprintf(name, sizeof(name), "inval.vtd_psi.am%u", am);
-			EMIT(name, r->inv.vtd_psi[am]);
-		}
-	for (unsigned am = 0; am < 64; am++)
-		if (r->inv.vtd_piotlb[am]) {
-			snprintf(name, sizeof(name), "inval.vtd_piotlb.am%u", am);
-			EMIT(name, r->inv.vtd_piotlb[am]);
-		}
+	EMIT_COUNTS("inval.vtd_psi", r->inv.vtd_psi, false);
+	EMIT_COUNTS("inval.vtd_piotlb", r->inv.vtd_piotlb, false);
 	EMIT("inval.vtd_dsi", r->inv.vtd_dsi);
 	EMIT("inval.vtd_pasid_all", r->inv.vtd_pasid_all);
 	EMIT("inval.vtd_global", r->inv.vtd_global);

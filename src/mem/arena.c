@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem/backend.h"
+
 #define ARENA_PAGE_SHIFT 12
 #define ARENA_PAGE_SIZE (UINT64_C(1) << ARENA_PAGE_SHIFT)
 #define ARENA_PAGE_MASK (ARENA_PAGE_SIZE - 1)
@@ -306,8 +308,7 @@ uint64_t arena_pages_in_use(const struct arena *a)
 
 struct arena_view {
 	struct arena *arena;
-	unsigned char *scratch; /* peek across a page boundary */
-	size_t scratch_len;
+	struct peek_copy copy; /* peeks across a page boundary */
 };
 
 static int view_read(struct physmem *pm, uint64_t pa, void *buf, size_t len,
@@ -343,17 +344,7 @@ static const void *view_peek(struct physmem *pm, uint64_t pa, size_t len)
 
 		return page ? page + in_page : NULL;
 	}
-	if (len > v->scratch_len) {
-		unsigned char *p = realloc(v->scratch, len);
-
-		if (!p)
-			return NULL;
-		v->scratch = p;
-		v->scratch_len = len;
-	}
-	if (view_read(pm, pa, v->scratch, len, NULL) < 0)
-		return NULL;
-	return v->scratch;
+	return peek_copy_read(&v->copy, pm, pa, len);
 }
 
 static void view_free(struct physmem *pm)
@@ -361,7 +352,7 @@ static void view_free(struct physmem *pm)
 	struct arena_view *v = pm->priv;
 
 	if (v)
-		free(v->scratch);
+		peek_copy_release(&v->copy);
 	free(v);
 	pm->priv = NULL;
 }

@@ -3,12 +3,12 @@
  * then libelf for the headers in any class and byte order. */
 #include "mem/elfcore.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "mem/backend.h"
 
 /* Far more than any dump has (one per RAM range or page run). */
 #define ELFCORE_MAX_PHDRS (1u << 24)
@@ -42,25 +42,6 @@ static bool machine_supported(unsigned machine)
 	}
 }
 
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* Checks e_ident and the header sizes against the file size. */
 static int check_ident(struct elfcore *ec, struct errbuf *err)
 {
@@ -72,8 +53,11 @@ static int check_ident(struct elfcore *ec, struct errbuf *err)
 		return err_set(err, -EINVAL, "%s: not an ELF file (only %" PRIu64
 			       " bytes)", ec->path, ec->file_size);
 	memset(ident, 0, sizeof(ident));
-	ret = pread_full(ec->fd, ident,
-			 ec->file_size < EI_NIDENT ? (size_t)ec->file_size : EI_NIDENT, 0);
+	ret = mem_file_pread(ec->fd, ident,
+			     ec->file_size < EI_NIDENT ? (size_t)ec->file_size : EI_NIDENT,
+			     0, NULL);
+	if (ret == MEM_FILE_SHORT)
+		ret = -EIO;
 	if (ret < 0)
 		return err_set(err, ret, "cannot read %s: %s", ec->path, strerror(-ret));
 	if (memcmp(ident, ELFMAG, SELFMAG) != 0)
@@ -140,31 +124,16 @@ static int check_phdrs(struct elfcore *ec, struct errbuf *err)
 
 int elfcore_open(const char *path, struct elfcore *ec, struct errbuf *err)
 {
-	struct stat st;
 	int ret;
 
 	memset(ec, 0, sizeof(*ec));
 	ec->path = path;
-	ec->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ec->fd < 0)
-		return err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
-	if (fstat(ec->fd, &st) != 0) {
-		ret = err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
-		goto fail;
+	ec->fd = mem_file_open(path, &ec->file_size, err);
+	if (ec->fd < 0) {
+		ret = ec->fd;
+		ec->fd = -1;
+		return ret;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = err_set(err, -EISDIR, "cannot open %s: is a directory", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = err_set(err, -EINVAL, "cannot open %s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_size == 0) {
-		ret = err_set(err, -EINVAL, "%s: empty file", path);
-		goto fail;
-	}
-	ec->file_size = (uint64_t)st.st_size;
 	ret = check_ident(ec, err);
 	if (ret < 0)
 		goto fail;

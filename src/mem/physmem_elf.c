@@ -8,9 +8,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "mem/backend.h"
 #include "mem/elfcore.h"
 
 struct elf_segment {
@@ -24,13 +23,10 @@ struct elf_segment {
 };
 
 struct elf_mem {
-	int fd;                     /* only for pread when map is NULL */
-	const unsigned char *map;   /* whole file, read-only */
-	size_t map_len;
+	struct mem_file file;
 	struct elf_segment *segs;   /* sorted by pa, non-overlapping */
 	size_t nr_segs;
-	unsigned char *scratch;     /* peek buffer for zero tails and seams */
-	size_t scratch_len;
+	struct peek_copy copy;      /* peeks at zero tails and seams */
 };
 
 static const struct elf_segment *find_segment(const struct elf_mem *em, uint64_t pa)
@@ -49,30 +45,6 @@ static const struct elf_segment *find_segment(const struct elf_mem *em, uint64_t
 			return s;
 	}
 	return NULL;
-}
-
-static int read_file(struct physmem *pm, struct elf_mem *em, uint64_t off,
-		     void *buf, size_t len, uint64_t pa, struct errbuf *err)
-{
-	size_t done = 0;
-
-	if (em->map) {
-		memcpy(buf, em->map + off, len);
-		return 0;
-	}
-	while (done < len) {
-		ssize_t n = pread(em->fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(err, n < 0 ? -errno : -EIO,
-				       "cannot read 0x%zx bytes at 0x%" PRIx64 " in %s: %s at file offset 0x%" PRIx64,
-				       len, pa, pm->path, n < 0 ? strerror(errno) : "unexpected end of file",
-				       off + done);
-		done += (size_t)n;
-	}
-	return 0;
 }
 
 static int elf_read(struct physmem *pm, uint64_t pa, void *buf, size_t len,
@@ -94,8 +66,8 @@ static int elf_read(struct physmem *pm, uint64_t pa, void *buf, size_t len,
 		from_file = 0;
 		if (in_seg < s->filesz) {
 			from_file = s->filesz - in_seg < n ? s->filesz - in_seg : n;
-			ret = read_file(pm, em, s->offset + in_seg, out,
-					(size_t)from_file, pa, err);
+			ret = mem_file_read(&em->file, pm->path, s->offset + in_seg,
+					    out, (size_t)from_file, pa, err);
 			if (ret < 0)
 				return ret;
 		}
@@ -112,23 +84,13 @@ static const void *elf_peek(struct physmem *pm, uint64_t pa, size_t len)
 	struct elf_mem *em = pm->priv;
 	const struct elf_segment *s = find_segment(em, pa);
 
-	if (s && em->map) {
+	if (s && em->file.map) {
 		uint64_t in_seg = pa - s->pa;
 
 		if (in_seg <= s->filesz && len <= s->filesz - in_seg)
-			return em->map + s->offset + in_seg;
+			return em->file.map + s->offset + in_seg;
 	}
-	if (len > em->scratch_len) {
-		unsigned char *p = realloc(em->scratch, len);
-
-		if (!p)
-			return NULL;
-		em->scratch = p;
-		em->scratch_len = len;
-	}
-	if (elf_read(pm, pa, em->scratch, len, NULL) < 0)
-		return NULL;
-	return em->scratch;
+	return peek_copy_read(&em->copy, pm, pa, len);
 }
 
 static void elf_free(struct physmem *pm)
@@ -137,12 +99,9 @@ static void elf_free(struct physmem *pm)
 
 	if (!em)
 		return;
-	if (em->map)
-		munmap((void *)em->map, em->map_len);
-	if (em->fd >= 0)
-		close(em->fd);
+	mem_file_release(&em->file);
 	free(em->segs);
-	free(em->scratch);
+	peek_copy_release(&em->copy);
 	free(em);
 	pm->priv = NULL;
 }
@@ -302,7 +261,7 @@ int physmem_open_elf(const char *path, struct physmem **out, struct errbuf *err)
 	pm->ops = &elf_ops;
 	pm->machine = ec.ehdr.e_machine;
 	pm->priv = em;
-	em->fd = -1;
+	em->file.fd = -1;
 
 	ret = collect_segments(&ec, em, err);
 	if (ret == 0)
@@ -314,19 +273,8 @@ int physmem_open_elf(const char *path, struct physmem **out, struct errbuf *err)
 		physmem_free(pm);
 		return ret;
 	}
-	if (ec.file_size <= SIZE_MAX) {
-		void *map = mmap(NULL, (size_t)ec.file_size, PROT_READ, MAP_PRIVATE,
-				 ec.fd, 0);
-
-		if (map != MAP_FAILED) {
-			em->map = map;
-			em->map_len = (size_t)ec.file_size;
-		}
-	}
-	if (!em->map) {
-		em->fd = ec.fd; /* keep it for pread */
-		ec.fd = -1;
-	}
+	mem_file_init(&em->file, ec.fd, ec.file_size); /* takes the fd */
+	ec.fd = -1;
 	elfcore_close(&ec);
 	*out = pm;
 	return 0;

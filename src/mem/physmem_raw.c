@@ -3,66 +3,33 @@
  * read-only when possible, pread otherwise. */
 #include "mem/physmem.h"
 
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "mem/backend.h"
+
 struct raw_mem {
-	int fd;                   /* only for pread when map is NULL */
-	const unsigned char *map;
-	size_t map_len;
+	struct mem_file file;
 	uint64_t base;
-	unsigned char *scratch;
-	size_t scratch_len;
+	struct peek_copy copy;
 };
 
 static int raw_read(struct physmem *pm, uint64_t pa, void *buf, size_t len,
 		    struct errbuf *err)
 {
 	struct raw_mem *rm = pm->priv;
-	uint64_t off = pa - rm->base;
-	size_t done = 0;
 
-	if (rm->map) {
-		memcpy(buf, rm->map + off, len);
-		return 0;
-	}
-	while (done < len) {
-		ssize_t n = pread(rm->fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(err, n < 0 ? -errno : -EIO,
-				       "cannot read 0x%zx bytes at 0x%" PRIx64 " in %s: %s at file offset 0x%" PRIx64,
-				       len, pa, pm->path, n < 0 ? strerror(errno) : "unexpected end of file",
-				       off + done);
-		done += (size_t)n;
-	}
-	return 0;
+	return mem_file_read(&rm->file, pm->path, pa - rm->base, buf, len, pa, err);
 }
 
 static const void *raw_peek(struct physmem *pm, uint64_t pa, size_t len)
 {
 	struct raw_mem *rm = pm->priv;
 
-	if (rm->map)
-		return rm->map + (pa - rm->base);
-	if (len > rm->scratch_len) {
-		unsigned char *p = realloc(rm->scratch, len);
-
-		if (!p)
-			return NULL;
-		rm->scratch = p;
-		rm->scratch_len = len;
-	}
-	if (raw_read(pm, pa, rm->scratch, len, NULL) < 0)
-		return NULL;
-	return rm->scratch;
+	if (rm->file.map)
+		return rm->file.map + (pa - rm->base);
+	return peek_copy_read(&rm->copy, pm, pa, len);
 }
 
 static void raw_free(struct physmem *pm)
@@ -71,11 +38,8 @@ static void raw_free(struct physmem *pm)
 
 	if (!rm)
 		return;
-	if (rm->map)
-		munmap((void *)rm->map, rm->map_len);
-	if (rm->fd >= 0)
-		close(rm->fd);
-	free(rm->scratch);
+	mem_file_release(&rm->file);
+	peek_copy_release(&rm->copy);
 	free(rm);
 	pm->priv = NULL;
 }
@@ -93,29 +57,13 @@ int physmem_open_raw(const char *path, uint64_t base, struct physmem **out,
 	struct physmem_range *range;
 	struct physmem *pm = NULL;
 	struct raw_mem *rm = NULL;
-	struct stat st;
+	uint64_t size;
 	int fd, ret;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = mem_file_open(path, &size, err);
 	if (fd < 0)
-		return err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		ret = err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = err_set(err, -EISDIR, "cannot open %s: is a directory", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = err_set(err, -EINVAL, "cannot open %s: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_size == 0) {
-		ret = err_set(err, -EINVAL, "%s: empty file", path);
-		goto fail;
-	}
+		return fd;
 	pm = calloc(1, sizeof(*pm));
 	rm = calloc(1, sizeof(*rm));
 	if (pm)
@@ -126,7 +74,7 @@ int physmem_open_raw(const char *path, uint64_t base, struct physmem **out,
 	}
 	pm->ops = &raw_ops;
 	pm->priv = rm;
-	rm->fd = -1;
+	rm->file.fd = -1;
 	rm->base = base;
 	range = malloc(sizeof(*range));
 	if (!range) {
@@ -134,22 +82,11 @@ int physmem_open_raw(const char *path, uint64_t base, struct physmem **out,
 		goto fail;
 	}
 	range->start = base;
-	range->size = (uint64_t)st.st_size;
+	range->size = size;
 	ret = physmem_set_ranges(pm, range, 1, err);
 	if (ret < 0)
 		goto fail;
-	if ((uint64_t)st.st_size <= SIZE_MAX) {
-		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-
-		if (map != MAP_FAILED) {
-			rm->map = map;
-			rm->map_len = (size_t)st.st_size;
-		}
-	}
-	if (rm->map)
-		close(fd);
-	else
-		rm->fd = fd;
+	mem_file_init(&rm->file, fd, size);
 	*out = pm;
 	return 0;
 fail:

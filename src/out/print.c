@@ -4,6 +4,101 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Mapping records are built in memory and written with one fwrite:
+ * printf costs microseconds per line, which dominates dumps of a million
+ * leaves.  Every piece is bounded (numbers, short names), so a line never
+ * reaches LINE_LEN; line_mem() clips rather than overrun. */
+#define LINE_LEN 512
+
+struct line {
+	size_t n;
+	char buf[LINE_LEN];
+};
+
+static void line_mem(struct line *l, const char *s, size_t len)
+{
+	if (len > LINE_LEN - l->n)
+		len = LINE_LEN - l->n;
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
+
+static void line_str(struct line *l, const char *s)
+{
+	line_mem(l, s, strlen(s));
+}
+
+#define line_lit(l, lit) line_mem((l), (lit), sizeof(lit) - 1)
+
+/* Hex digits of @v, at least @min (<= 16) of them (printf "%0*" PRIx64),
+ * written in place from the last digit back. */
+static void line_hex(struct line *l, uint64_t v, unsigned min)
+{
+	unsigned k = (67 - (unsigned)__builtin_clzll(v | 1)) / 4;
+	char *p;
+
+	if (k < min)
+		k = min;
+	if (k > LINE_LEN - l->n)
+		return;
+	p = l->buf + l->n + k;
+	l->n += k;
+	while (k--) {
+		*--p = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	}
+}
+
+/* Decimal digits of @v into the end of @d; returns how many. */
+static unsigned dec_digits(uint64_t v, char d[20])
+{
+	unsigned k = 0;
+
+	do {
+		d[20 - ++k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return k;
+}
+
+static void line_u64(struct line *l, uint64_t v)
+{
+	char d[20];
+	unsigned k = dec_digits(v, d);
+
+	line_mem(l, d + 20 - k, k);
+}
+
+static void line_i64(struct line *l, int64_t v)
+{
+	if (v < 0) {
+		line_mem(l, "-", 1);
+		line_u64(l, 0 - (uint64_t)v);
+	} else {
+		line_u64(l, (uint64_t)v);
+	}
+}
+
+/* @s right-aligned in @width columns (printf "%*s"). */
+static void line_right(struct line *l, const char *s, size_t len, size_t width)
+{
+	static const char spaces[] = "                ";
+
+	while (len < width) {
+		size_t pad = width - len < sizeof(spaces) - 1 ? width - len
+							       : sizeof(spaces) - 1;
+
+		line_mem(l, spaces, pad);
+		width -= pad;
+	}
+	line_mem(l, s, len);
+}
+
+static void line_write(const struct line *l, FILE *f)
+{
+	fwrite(l->buf, 1, l->n, f);
+}
+
 static const char *perm_string(uint32_t perm, char buf[8])
 {
 	buf[0] = perm & PERM_R ? 'r' : '-';
@@ -15,22 +110,29 @@ static const char *perm_string(uint32_t perm, char buf[8])
 	return buf;
 }
 
-static const char *size_string(uint64_t size, char buf[24])
+/* "4K", "2M", "12288B": the largest unit dividing @size; returns the
+ * length written into @buf (no terminator). */
+static size_t size_string(uint64_t size, char buf[24])
 {
 	static const char units[] = "KMGTPE";
-	unsigned u = 0;
+	unsigned u = 0, k;
+	char d[20];
 
 	if (size < 1024 || size % 1024) {
-		snprintf(buf, 24, "%" PRIu64 "B", size);
-		return buf;
+		k = dec_digits(size, d);
+		memcpy(buf, d + 20 - k, k);
+		buf[k] = 'B';
+		return k + 1;
 	}
 	size /= 1024;
 	while (size >= 1024 && size % 1024 == 0 && u < sizeof(units) - 2) {
 		size /= 1024;
 		u++;
 	}
-	snprintf(buf, 24, "%" PRIu64 "%c", size, units[u]);
-	return buf;
+	k = dec_digits(size, d);
+	memcpy(buf, d + 20 - k, k);
+	buf[k] = units[u];
+	return k + 1;
 }
 
 void print_hex(FILE *f, uint64_t v)
@@ -54,36 +156,71 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void line_bool(struct line *l, bool b)
+{
+	if (b)
+		line_lit(l, "true");
+	else
+		line_lit(l, "false");
+}
+
 static void print_mapping_json(struct printer *p, const struct mapping *m)
 {
-	char dev[DEV_NAME_LEN];
+	const char *iommu = iommu_kind_name(m->iommu);
+	struct line l;
 
-	dev_ref_format(&m->dev, dev);
-	fprintf(p->out, "{\"type\":\"mapping\",\"iommu\":\"%s\",\"device\":\"%s\",\"pasid\":",
-		iommu_kind_name(m->iommu), dev);
+	l.n = 0;
+	if (!p->json_dev_valid || p->json_dev.id != m->dev.id ||
+	    p->json_dev.segment != m->dev.segment || p->json_dev.pci != m->dev.pci) {
+		dev_ref_format(&m->dev, p->json_dev_name);
+		p->json_dev = m->dev;
+		p->json_dev_valid = true;
+	}
+	line_lit(&l, "{\"type\":\"mapping\",\"iommu\":\"");
+	line_str(&l, iommu ? iommu : "(null)"); /* what printf made of NULL */
+	line_lit(&l, "\",\"device\":\"");
+	line_str(&l, p->json_dev_name);
+	line_lit(&l, "\",\"pasid\":");
 	if (m->pasid == PASID_NONE)
-		fputs("null", p->out);
+		line_lit(&l, "null");
 	else
-		fprintf(p->out, "%" PRId64, m->pasid);
-	fputs(",\"domain\":", p->out);
+		line_i64(&l, m->pasid);
+	line_lit(&l, ",\"domain\":");
 	if (m->domain == DOMAIN_NONE)
-		fputs("null", p->out);
+		line_lit(&l, "null");
 	else
-		fprintf(p->out, "%" PRId64, m->domain);
-	fprintf(p->out,
-		",\"iova\":\"0x%" PRIx64 "\",\"phys\":\"0x%" PRIx64 "\",\"size\":%" PRIu64
-		",\"read\":%s,\"write\":%s,\"exec\":%s,\"user\":%s,\"snoop\":%s"
-		",\"page_size\":%" PRIu64 ",\"level\":%u,\"entry\":\"0x%" PRIx64 "\"}\n",
-		m->iova, m->phys, m->size,
-		m->perm & PERM_R ? "true" : "false", m->perm & PERM_W ? "true" : "false",
-		m->perm & PERM_X ? "true" : "false", m->perm & PERM_U ? "true" : "false",
-		m->perm & PERM_SNP ? "true" : "false",
-		m->page_size, m->level, m->entry_addr);
+		line_i64(&l, m->domain);
+	line_lit(&l, ",\"iova\":\"0x");
+	line_hex(&l, m->iova, 1);
+	line_lit(&l, "\",\"phys\":\"0x");
+	line_hex(&l, m->phys, 1);
+	line_lit(&l, "\",\"size\":");
+	line_u64(&l, m->size);
+	line_lit(&l, ",\"read\":");
+	line_bool(&l, m->perm & PERM_R);
+	line_lit(&l, ",\"write\":");
+	line_bool(&l, m->perm & PERM_W);
+	line_lit(&l, ",\"exec\":");
+	line_bool(&l, m->perm & PERM_X);
+	line_lit(&l, ",\"user\":");
+	line_bool(&l, m->perm & PERM_U);
+	line_lit(&l, ",\"snoop\":");
+	line_bool(&l, m->perm & PERM_SNP);
+	line_lit(&l, ",\"page_size\":");
+	line_u64(&l, m->page_size);
+	line_lit(&l, ",\"level\":");
+	line_u64(&l, m->level);
+	line_lit(&l, ",\"entry\":\"0x");
+	line_hex(&l, m->entry_addr, 1);
+	line_lit(&l, "\"}\n");
+	line_write(&l, p->out);
 }
 
 static void print_mapping_text(struct printer *p, const struct mapping *m)
 {
-	char dev[DEV_NAME_LEN], perm[8], size[24], psize[24];
+	char dev[DEV_NAME_LEN], perm[8], size[24];
+	struct line l;
+	size_t n;
 
 	if (!p->have_header || p->cur_dev.id != m->dev.id ||
 	    p->cur_dev.segment != m->dev.segment || p->cur_dev.pci != m->dev.pci ||
@@ -100,10 +237,23 @@ static void print_mapping_text(struct printer *p, const struct mapping *m)
 		p->cur_domain = m->domain;
 		p->have_header = true;
 	}
-	fprintf(p->out, "  iova 0x%012" PRIx64 "-0x%012" PRIx64 " -> phys 0x%012" PRIx64
-		" %6s %s %s pages\n",
-		m->iova, m->iova + m->size - 1, m->phys, size_string(m->size, size),
-		perm_string(m->perm, perm), size_string(m->page_size, psize));
+	/* "  iova 0x%012llx-0x%012llx -> phys 0x%012llx %6s %s %s pages" */
+	l.n = 0;
+	line_lit(&l, "  iova 0x");
+	line_hex(&l, m->iova, 12);
+	line_lit(&l, "-0x");
+	line_hex(&l, m->iova + m->size - 1, 12);
+	line_lit(&l, " -> phys 0x");
+	line_hex(&l, m->phys, 12);
+	line_lit(&l, " ");
+	n = size_string(m->size, size);
+	line_right(&l, size, n, 6);
+	line_lit(&l, " ");
+	line_mem(&l, perm_string(m->perm, perm), 5);
+	line_lit(&l, " ");
+	line_mem(&l, size, size_string(m->page_size, size));
+	line_lit(&l, " pages\n");
+	line_write(&l, p->out);
 }
 
 static void print_mapping(struct printer *p, const struct mapping *m)
@@ -129,7 +279,7 @@ static int on_mapping(struct sink *s, const struct mapping *m)
 {
 	struct printer *p = (struct printer *)s;
 
-	p->leaves++;
+	p->leaves += m->leaves > 1 ? m->leaves : 1;
 	p->bytes += m->size;
 	if (p->pages) {
 		print_mapping(p, m);
@@ -227,6 +377,7 @@ void printer_init(struct printer *p, FILE *out, bool json, bool pages)
 	p->out = out;
 	p->json = json;
 	p->pages = pages;
+	p->sink.takes_runs = !pages; /* on_mapping joins them anyway */
 	p->worst = -1;
 }
 

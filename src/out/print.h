@@ -29,6 +29,9 @@ struct printer {
 	struct dev_ref cur_dev;  /* text: last device header printed */
 	int64_t cur_pasid, cur_domain;
 	bool have_header;
+	struct dev_ref json_dev;  /* JSON: device of json_dev_name */
+	bool json_dev_valid;
+	char json_dev_name[DEV_NAME_LEN];
 	struct held_finding *held; /* owned */
 	size_t nr_held, cap_held;
 	uint64_t mappings;       /* records printed */

@@ -50,7 +50,9 @@ struct mapping {
 	uint64_t page_size;  /* leaf size */
 	uint32_t perm;       /* PERM_* */
 	unsigned level;      /* walker level of the leaf, 0 = smallest */
-	uint64_t entry_addr; /* physical address of the leaf entry */
+	uint64_t entry_addr; /* physical address of the (first) leaf entry */
+	uint64_t leaves;     /* leaves it stands for: more than 1 only for a
+			      * run joined for a sink that takes runs; 0 is 1 */
 };
 
 struct finding {
@@ -68,6 +70,11 @@ struct finding {
 struct sink {
 	int (*mapping)(struct sink *s, const struct mapping *m);
 	int (*finding)(struct sink *s, const struct finding *f);
+	/* The sink coalesces mappings that continue each other (same iommu,
+	 * device, PASID, domain, permissions and page size; IOVA and physical
+	 * address both contiguous, not wrapping) itself, so a producer may
+	 * hand it such a run already joined: one mapping, .leaves > 1. */
+	bool takes_runs;
 };
 
 static inline int sink_mapping(struct sink *s, const struct mapping *m)

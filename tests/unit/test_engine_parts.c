@@ -203,6 +203,49 @@ static void test_smmu_tlbi(void **state)
 	assert_false(inv_map(&caps, 0, 0xfff, &c, COVER(&cv)));
 }
 
+/* inv_page_counter() names exactly what inv_range() does for one page:
+ * that counter and a sync, nothing else, and a cover of the page. */
+static void test_inv_page_counter(void **state)
+{
+	static const struct inv_caps variants[] = {
+		{ .model = INV_MODEL_VTD, .vtd_psi = true, .vtd_mamv = 9 },
+		{ .model = INV_MODEL_VTD, .vtd_psi = true, .vtd_mamv = 0 },
+		{ .model = INV_MODEL_VTD, .vtd_psi = false },
+		{ .model = INV_MODEL_VTD, .vtd_first_level = true },
+		{ .model = INV_MODEL_AMD },
+		{ .model = INV_MODEL_AMD, .amd_np_cache = true },
+		{ .model = INV_MODEL_SMMU, .smmu_tg_shift = 12 },
+		{ .model = INV_MODEL_SMMU, .smmu_tg_shift = 12, .smmu_range_inv = true },
+	};
+	static const uint64_t pages[] = { 0, 0x1000, 0x7000, 0x200000,
+					  0xfffffffff000ull };
+	unsigned counted = 0;
+
+	(void)state;
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
+			struct inv_counts got = { 0 }, want = { 0 };
+			struct cov cv = { 0 };
+			uint64_t *ctr = inv_page_counter(&variants[v], &want);
+
+			inv_range(&variants[v], pages[p], pages[p] + INV_PAGE_SIZE - 1,
+				  INV_PAGE_SIZE, true, &got, COVER(&cv));
+			if (!ctr)
+				continue;
+			counted++;
+			(*ctr)++;
+			want.syncs++;
+			assert_memory_equal(&got, &want, sizeof(got));
+			assert_int_equal(cv.ranges, 1);
+			assert_int_equal(cv.alls, 0);
+			assert_int_equal(cv.start[0], pages[p]);
+			assert_int_equal(cv.end[0], pages[p] + INV_PAGE_SIZE);
+		}
+	}
+	/* VT-d with PSI (2), first-level, AMD (2) */
+	assert_int_equal(counted, 5 * sizeof(pages) / sizeof(pages[0]));
+}
+
 /* ---- reference model ---- */
 
 static void test_refmodel(void **state)
@@ -409,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_amd_inv_address),
 		cmocka_unit_test(test_amd_np_cache_chunks),
 		cmocka_unit_test(test_smmu_tlbi),
+		cmocka_unit_test(test_inv_page_counter),
 		cmocka_unit_test(test_refmodel),
 		cmocka_unit_test(test_refmodel_churn),
 		cmocka_unit_test(test_stale_windows),
