@@ -91,6 +91,10 @@ struct pt_format {
 	unsigned entry_size;     /* bytes: 8, or 4 for v7s */
 	bool big_endian;         /* TCE tables */
 	enum pt_partial_unmap partial_unmap;
+	/* The entries of a run (a leaf longer than its entry's span) are
+	 * bit-identical copies (AMD NextLevel=7), so the walker checks a run
+	 * by comparing raw values instead of decoding every copy. */
+	bool run_identical;
 
 	/* Fills geometry and leaf_sizes from cfg->levels/ias/oas/granule/
 	 * flags; rejects impossible combinations. */

@@ -186,6 +186,7 @@ const struct pt_format pt_fmt_amd_v1 = {
 	.entry_size = 8,
 	.big_endian = false,
 	.partial_unmap = PT_UNMAP_WHOLE_LEAF,
+	.run_identical = true,
 	.init = amd_v1_init,
 	.decode = amd_v1_decode,
 	.make_table = amd_v1_make_table,

@@ -380,10 +380,14 @@ static uint64_t walk_run(struct walk_state *st, struct walk_table *t, uint64_t i
 	} else if (end > t->chunk_end) {
 		why = "runs past the end of its table";
 	} else {
+		uint64_t first = entry_load(st, t, i);
+
 		for (j = i + 1; j < end; j++) {
 			struct pt_entry o;
 			uint64_t raw = entry_load(st, t, j);
 
+			if (raw == first && st->fmt->run_identical)
+				continue; /* the same entry decodes the same way */
 			st->fmt->decode(st->cfg, t->level,
 					t->iova + (j << t->shift), raw, &o);
 			if (o.kind != PTE_LEAF || o.reserved ||

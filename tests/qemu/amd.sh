@@ -124,21 +124,12 @@ case "${IOMMUTOOL_QEMU_REUSE:-auto}" in
 1) reuse=yes ;;
 *) reuse=no; [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && reuse=yes ;;
 esac
-if [ $reuse = yes ] && [ -f "$out/timing.txt" ] && [ -f "$out/dump.elf" ] &&
-	[ -f "$out/regs.txt" ]; then
-	note "amd $variant: reusing the capture in $out (IOMMUTOOL_QEMU_REUSE=0 boots anew)"
-else
-	amd_capture "$out"
-	echo "$stamp" >"$out/stamp"
-fi
-sed 's/^/   /' "$out/timing.txt"
-
 # iommu=pt: every device is in the identity domain (Mode 0, IR=IW=1),
 # nothing is mapped, and the decoder must say pass-through instead.
 empty=
 [ "$variant" = passthrough ] && empty="--allow-empty --expect-finding amd.device.passthrough"
-python3 "$QEMU_LIB_DIR/truth.py" ${empty:+--allow-empty} "$out/serial.log" -o "$out/truth.txt" ||
-	die "the kernel's trace is not a usable truth ($out/serial.log)"
+capture_with_truth "amd $variant" "$out" "$stamp" "$reuse" amd_capture ${empty:+--allow-empty}
+sed 's/^/   /' "$out/timing.txt"
 python3 "$QEMU_LIB_DIR/amd_walk.py" "$out/dump.elf" "$out/regs.txt" -o "$out/walk.txt" \
 	2>"$out/walk.log" || { cat "$out/walk.log"; die "the reference walk failed"; }
 if ! cmp -s "$out/truth.txt" "$out/walk.txt"; then

@@ -291,3 +291,28 @@ regs_args() {
 		sed -n "s/^$r=\\(0x[0-9a-f]*\\)\$/--reg $r=\\1/p" "$rf"
 	done | tr '\n' ' '
 }
+
+# capture_with_truth NAME OUT STAMP REUSE CAPTURE_FN [truth.py options]:
+# reuses or makes the capture in OUT, then derives the kernel's truth.  A
+# trace that is not a usable truth (most often a kprobe that missed a hit
+# while another probe ran) is booted again, up to three captures in all,
+# so one unlucky boot does not fail the test.
+capture_with_truth() {
+	local name=$1 out=$2 stamp=$3 reuse=$4 capture=$5 attempt=1
+	shift 5
+	while :; do
+		if [ "$reuse" = yes ] && [ -f "$out/timing.txt" ] && [ -f "$out/dump.elf" ] &&
+			[ -f "$out/regs.txt" ]; then
+			note "$name: reusing the capture in $out (IOMMUTOOL_QEMU_REUSE=0 boots anew)"
+		else
+			"$capture" "$out"
+			echo "$stamp" >"$out/stamp"
+		fi
+		python3 "$QEMU_LIB_DIR/truth.py" "$@" "$out/serial.log" -o "$out/truth.txt" && return 0
+		[ $attempt -ge 3 ] && die "the kernel's trace is not a usable truth ($out/serial.log)"
+		note "$name: the kernel's trace is not a usable truth; booting again ($attempt of 3)"
+		attempt=$((attempt + 1))
+		reuse=no
+		rm -f "$out/stamp"
+	done
+}

@@ -211,21 +211,12 @@ case "${IOMMUTOOL_QEMU_REUSE:-auto}" in
 1) reuse=yes ;;
 *) reuse=no; [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && reuse=yes ;;
 esac
-if [ $reuse = yes ] && [ -f "$out/timing.txt" ] && [ -f "$out/dump.elf" ] &&
-	[ -f "$out/regs.txt" ]; then
-	note "smmuv3 $variant: reusing the capture in $out (IOMMUTOOL_QEMU_REUSE=0 boots anew)"
-else
-	smmu_capture "$out"
-	echo "$stamp" >"$out/stamp"
-fi
-sed 's/^/   /' "$out/timing.txt" "$out/regs.txt"
-
 # iommu.passthrough=1: every stream gets a bypass STE and nothing is
 # mapped; the decoder must say so instead of mapping.
 empty=
 [ "$variant" = passthrough ] && empty="--allow-empty --expect-finding smmu.ste.bypass"
-python3 "$QEMU_LIB_DIR/truth.py" ${empty:+--allow-empty} "$out/serial.log" -o "$out/truth.txt" ||
-	die "the kernel's trace is not a usable truth ($out/serial.log)"
+capture_with_truth "smmuv3 $variant" "$out" "$stamp" "$reuse" smmu_capture ${empty:+--allow-empty}
+sed 's/^/   /' "$out/timing.txt"
 echo "   truth: $(wc -l <"$out/truth.txt") pages"
 
 regs=$(regs_args "$out/regs.txt" strtab_base strtab_base_cfg idr0 idr1 idr3 idr5 cr0)
