@@ -15,6 +15,17 @@ n=0 status=0
 for cap in "$cache"/captures/*/; do
 	[ -s "$cap/serial.log" ] && [ -f "$cap/truth.txt" ] || continue
 	name=$(basename "$cap")
+	# A copy taken under the capture's lock: a QEMU test running beside
+	# this one may be booting that variant again and rewriting its files.
+	snap="$TS_TMPDIR/$name.cap"
+	mkdir -p "$snap"
+	if command -v flock >/dev/null 2>&1; then
+		flock -w 1800 "${cap%/}.lock" cp "$cap/serial.log" "$cap/truth.txt" "$snap/"
+	else
+		cp "$cap/serial.log" "$cap/truth.txt" "$snap/"
+	fi
+	[ -f "$cap/regs.txt" ] && cp "$cap/regs.txt" "$snap/"
+	cap=$snap
 	awk '/@@IOMMUTOOL-TRACE-BEGIN@@/{f=1;next}/@@IOMMUTOOL-TRACE-END@@/{f=0}f' \
 		"$cap/serial.log" > "$TS_TMPDIR/$name.txt"
 	[ -s "$TS_TMPDIR/$name.txt" ] || continue
