@@ -47,6 +47,12 @@ if [ $rc -ne 0 ]; then
 fi
 cap="$QEMU_CACHE/captures/$iommu-$variant"
 [ "$QEMU_KERNEL_SERIES" = 6.1 ] || cap="$cap-$QEMU_KERNEL_SERIES"
+# Hold the capture's lock while reading it: a capture script running
+# beside this test (another make check) may be rewriting it.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$cap.lock"
+	flock -w 1800 9 || die "cannot lock $cap.lock"
+fi
 [ -s "$cap/serial.log" ] && [ -f "$cap/dump.elf" ] && [ -f "$cap/regs.txt" ] ||
 	skip "no complete capture in $cap"
 sed 's/^/   /' "$cap/timing.txt"
