@@ -26,11 +26,11 @@ static inline unsigned ctz64(uint64_t v)
 	return (unsigned)__builtin_ctzll(v);
 }
 
-static uint32_t prot_to_perm(uint32_t prot)
+static uint32_t prot_to_perm(const struct engine_domain *d, uint32_t prot)
 {
 	uint32_t perm = 0;
 
-	if (prot & ENGINE_PROT_READ)
+	if ((prot & ENGINE_PROT_READ) || d->cfg.read_always)
 		perm |= PERM_R;
 	if (prot & ENGINE_PROT_WRITE)
 		perm |= PERM_W;
@@ -201,15 +201,47 @@ static inline int map_finish(struct engine_domain *d, uint64_t iova, uint64_t pa
 	return ret;
 }
 
+/* The page sizes of @nr runs fit the tables and the addresses: every size
+ * is one the codec holds and every run starts aligned to its size. */
+static int check_runs(const struct engine_domain *d, uint64_t iova, uint64_t pa,
+		      const struct engine_pgrun *runs, size_t nr, struct errbuf *err)
+{
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t pgsize = runs[i].pgsize;
+
+		if (!pgsize || (pgsize & (pgsize - 1)) || !(pgsize & d->mapper.cfg->leaf_sizes))
+			return err_set(err, -EINVAL,
+				       "page size 0x%llx at iova 0x%llx is not one the %s tables hold",
+				       (unsigned long long)pgsize, (unsigned long long)iova,
+				       d->mapper.cfg->fmt->name);
+		if ((iova | pa) & (pgsize - 1))
+			return err_set(err, -EINVAL,
+				       "iova 0x%llx pa 0x%llx is not aligned to its page size 0x%llx",
+				       (unsigned long long)iova, (unsigned long long)pa,
+				       (unsigned long long)pgsize);
+		iova += pgsize * runs[i].count;
+		pa += pgsize * runs[i].count;
+	}
+	return 0;
+}
+
 int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	       uint64_t size, uint32_t prot, unsigned flags, struct errbuf *err)
+{
+	return domain_map_runs(d, iova, pa, size, NULL, 0, prot, flags, err);
+}
+
+int domain_map_runs(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		    uint64_t size, const struct engine_pgrun *runs, size_t nr,
+		    uint32_t prot, unsigned flags, struct errbuf *err)
 {
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
 	uint64_t min = 1ull << d->min_shift, left = size, cur = iova, cur_pa = pa;
 	uint64_t leaves = 0;
-	uint32_t perm = prot_to_perm(prot);
+	uint32_t perm = prot_to_perm(d, prot);
 	bool expect_exist = false;
+	size_t run = 0;
 	int ret = 0;
 
 	if ((iova | pa | size) & (min - 1)) {
@@ -227,6 +259,10 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 			       (unsigned long long)iova, (unsigned long long)pa,
 			       (unsigned long long)size);
 	}
+	if (runs && (ret = check_runs(d, iova, pa, runs, nr, err)) < 0) {
+		engine_count_error(e, ret);
+		return ret;
+	}
 	if (!(flags & DOMAIN_MAP_REUSE_CHECKED))
 		domain_reuse_check(d, iova, size, "mapping");
 	if (e->cfg.check) {
@@ -234,10 +270,19 @@ int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 		expect_exist = ref_count_range(&d->ref, iova, size) != 0;
 	}
 	while (left) {
-		uint64_t count, done = 0;
-		uint64_t pgsize = pt_pgsize(d->pgsize_bitmap, cur, cur_pa, left, &count);
+		uint64_t count, done = 0, pgsize;
 		unsigned shift;
 
+		if (runs) {
+			/* the kernel's own map_pages calls, one per run */
+			pgsize = run < nr ? runs[run].pgsize : 0;
+			count = run < nr ? runs[run].count : 0;
+			run++;
+			if (pgsize && count > left / pgsize)
+				pgsize = 0;
+		} else {
+			pgsize = pt_pgsize(d->pgsize_bitmap, cur, cur_pa, left, &count);
+		}
 		if (!pgsize || !count) {
 			ret = err_set(err, -EINVAL,
 				      "no page size fits iova 0x%llx pa 0x%llx size 0x%llx",
@@ -293,7 +338,7 @@ int domain_map_one(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	struct engine *e = d->e;
 	struct engine_report *r = &e->rep;
 	uint64_t g = 1ull << d->min_shift, done = 0;
-	uint32_t perm = prot_to_perm(prot);
+	uint32_t perm = prot_to_perm(d, prot);
 	bool expect_exist = false;
 	int ret;
 

@@ -3,6 +3,8 @@
  * public wrappers that count each IOMMU-API operation. */
 #include "engine/engine_int.h"
 
+#include "decoders/pt_pgsize.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +287,76 @@ int engine_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 		ret = domain_map(d, iova, pa, size, prot, DOMAIN_MAP_SYNC, err);
 	domain_op_end(d);
 	return ret;
+}
+
+/* Bytes @runs cover; 0 when they are empty or overflow. */
+static uint64_t runs_size(const struct engine_pgrun *runs, size_t nr)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		if (!runs[i].count || !runs[i].pgsize ||
+		    runs[i].pgsize > UINT64_MAX / runs[i].count ||
+		    total + runs[i].pgsize * runs[i].count < total)
+			return 0;
+		total += runs[i].pgsize * runs[i].count;
+	}
+	return total;
+}
+
+int engine_map_pages(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		     const struct engine_pgrun *runs, size_t nr, uint32_t prot,
+		     struct errbuf *err)
+{
+	uint64_t size = runs_size(runs, nr);
+	int ret;
+
+	engine_op_begin(d->e, ENGINE_OP_MAP);
+	if (!size) {
+		engine_count_error(d->e, -EINVAL);
+		ret = err_set(err, -EINVAL, "map at iova 0x%llx: no pages, or too many",
+			      (unsigned long long)iova);
+	} else if (nr == 1 && runs[0].count == 1 && size == 1ull << d->min_shift) {
+		ret = domain_map_one(d, iova, pa, prot, DOMAIN_MAP_SYNC, err);
+	} else {
+		ret = domain_map_runs(d, iova, pa, size, runs, nr, prot, DOMAIN_MAP_SYNC, err);
+	}
+	domain_op_end(d);
+	return ret;
+}
+
+bool engine_split_matches(const struct engine_domain *d, uint64_t iova,
+			  uint64_t pa, const struct engine_pgrun *runs,
+			  size_t nr)
+{
+	uint64_t left = runs_size(runs, nr), run_left;
+	size_t run = 0;
+
+	if (!left)
+		return false;
+	run_left = runs[0].count;
+	while (left) {
+		uint64_t count, pgsize = pt_pgsize(d->pgsize_bitmap, iova, pa, left, &count);
+
+		if (!pgsize || !count)
+			return false;
+		iova += pgsize * count;
+		pa += pgsize * count;
+		left -= pgsize * count;
+		/* the same pages: consume @count pages of @pgsize from the runs */
+		while (count) {
+			uint64_t take;
+
+			if (run == nr || runs[run].pgsize != pgsize)
+				return false;
+			take = count < run_left ? count : run_left;
+			count -= take;
+			run_left -= take;
+			if (!run_left && ++run < nr)
+				run_left = runs[run].count;
+		}
+	}
+	return run == nr;
 }
 
 int engine_map_nosync(struct engine_domain *d, uint64_t iova, uint64_t pa,

@@ -98,6 +98,10 @@ struct engine_domain_config {
 				    * emulated value (hardware varies) */
 	bool vtd_caching_mode;     /* CM=1: flush on map, forces strict */
 	bool vtd_global_flush_all; /* flush-all as global (old kernels) */
+	bool read_always;          /* every leaf readable, whatever prot says:
+				    * Linux 5.12 to 6.15 set the VT-d
+				    * second-level R bit with "present"
+				    * (commit eea53c581688, undone in 6.16) */
 	bool amd_np_cache;
 	bool smmu_range_inv;
 	uint64_t smmu_max_tlbi_ops;
@@ -172,6 +176,27 @@ const struct engine_report *engine_report(struct engine *e);
  * Includes iotlb_sync_map. */
 int engine_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	       uint64_t size, uint32_t prot, struct errbuf *err);
+/* One run of driver map_pages calls: @count pages of @pgsize bytes. */
+struct engine_pgrun {
+	uint64_t pgsize;
+	uint64_t count;
+};
+
+/* iommu_map with the page sizes the kernel's driver was given (a trace's
+ * map_pages record) instead of the domain's own choice: @nr runs, from
+ * @iova/@pa on, as one map operation with its iotlb_sync_map.  -EINVAL
+ * when the runs are empty or overflow, a size is not one the domain's
+ * tables hold, or a run is not aligned to its page size. */
+int engine_map_pages(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		     const struct engine_pgrun *runs, size_t nr, uint32_t prot,
+		     struct errbuf *err);
+/* Whether iommu_map's own choice (iommu_pgsize over the domain's pgsize
+ * bitmap, formats.md §5.2) would map the range of @runs with the same
+ * pages, in the same order.  Changes nothing. */
+bool engine_split_matches(const struct engine_domain *d, uint64_t iova,
+			  uint64_t pa, const struct engine_pgrun *runs,
+			  size_t nr);
+
 /* iommu_map_nosync (no iotlb_sync_map) and the sync on its own. */
 int engine_map_nosync(struct engine_domain *d, uint64_t iova, uint64_t pa,
 		      uint64_t size, uint32_t prot, struct errbuf *err);

@@ -87,6 +87,10 @@ void domain_release(struct engine_domain *d);
 #define DOMAIN_MAP_REUSE_CHECKED  (1u << 1) /* the IOVA allocation checked */
 int domain_map(struct engine_domain *d, uint64_t iova, uint64_t pa,
 	       uint64_t size, uint32_t prot, unsigned flags, struct errbuf *err);
+/* domain_map with the page sizes of @runs instead of the pgsize bitmap's */
+int domain_map_runs(struct engine_domain *d, uint64_t iova, uint64_t pa,
+		    uint64_t size, const struct engine_pgrun *runs, size_t nr,
+		    uint32_t prot, unsigned flags, struct errbuf *err);
 /* iommu_unmap_fast into @g; with check on, verified against the model */
 uint64_t domain_unmap(struct engine_domain *d, uint64_t iova, uint64_t size,
 		      struct engine_gather *g);

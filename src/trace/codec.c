@@ -59,9 +59,23 @@ static uint16_t type_flags(uint16_t type)
 	}
 }
 
+/* Optional types (TRACE_REC_OPTIONAL and up) this version knows. */
+static const struct {
+	uint16_t type;
+	const char *name;
+} optional_names[] = {
+	{ TRACE_REC_MAP_PAGES, "map_pages" },
+};
+#define NR_OPTIONAL_NAMES (sizeof(optional_names) / sizeof(optional_names[0]))
+
 const char *trace_type_name(uint16_t type)
 {
-	return type < NR_TYPE_NAMES ? type_names[type] : NULL;
+	if (type < NR_TYPE_NAMES)
+		return type_names[type];
+	for (size_t i = 0; i < NR_OPTIONAL_NAMES; i++)
+		if (optional_names[i].type == type)
+			return optional_names[i].name;
+	return NULL;
 }
 
 uint16_t trace_type_parse(const char *name)
@@ -69,6 +83,9 @@ uint16_t trace_type_parse(const char *name)
 	for (uint16_t t = 1; t < NR_TYPE_NAMES; t++)
 		if (type_names[t] && strcmp(type_names[t], name) == 0)
 			return t;
+	for (size_t i = 0; i < NR_OPTIONAL_NAMES; i++)
+		if (strcmp(optional_names[i].name, name) == 0)
+			return optional_names[i].type;
 	return 0;
 }
 
@@ -208,6 +225,7 @@ static size_t fixed_size(uint16_t type)
 	case TRACE_REC_DOMAIN_FREE: return TRACE_DOMAIN_FREE_SIZE;
 	case TRACE_REC_DEVICE: return TRACE_DEVICE_OFF_NAME;
 	case TRACE_REC_DOMAIN: return TRACE_DOMAIN_SIZE;
+	case TRACE_REC_MAP_PAGES: return TRACE_MAP_PAGES_FIXED;
 	default: return 0;
 	}
 }
@@ -232,6 +250,9 @@ size_t trace_record_size(const struct trace_record *rec)
 		break;
 	case TRACE_REC_DEVICE:
 		extra = round8(rec->u.device.len);
+		break;
+	case TRACE_REC_MAP_PAGES:
+		extra = (size_t)rec->u.map_pages.nr * TRACE_PGRUN_SIZE;
 		break;
 	}
 	if (n == 0 || extra > TRACE_REC_MAX_SIZE || n + extra > TRACE_REC_MAX_SIZE)
@@ -350,6 +371,17 @@ void trace_record_encode(const struct trace_record *rec, unsigned char *b)
 		trace_put64(b + TRACE_DOMAIN_OFF_HANDLE, rec->u.domain.handle);
 		trace_put32(b + TRACE_DOMAIN_OFF_ORIGIN, rec->u.domain.origin);
 		break;
+	case TRACE_REC_MAP_PAGES:
+		trace_put64(b + TRACE_MAP_PAGES_OFF_IOVA, rec->u.map_pages.iova);
+		trace_put64(b + TRACE_MAP_PAGES_OFF_PADDR, rec->u.map_pages.paddr);
+		trace_put32(b + TRACE_MAP_PAGES_OFF_NR, rec->u.map_pages.nr);
+		for (uint32_t i = 0; i < rec->u.map_pages.nr; i++) {
+			unsigned char *p = b + TRACE_MAP_PAGES_FIXED + (size_t)i * TRACE_PGRUN_SIZE;
+
+			trace_put64(p + TRACE_PGRUN_OFF_PGSIZE, rec->u.map_pages.runs[i].pgsize);
+			trace_put64(p + TRACE_PGRUN_OFF_PGCOUNT, rec->u.map_pages.runs[i].count);
+		}
+		break;
 	}
 }
 
@@ -357,6 +389,7 @@ void trace_scratch_release(struct trace_scratch *s)
 {
 	free(s->segs);
 	free(s->phys);
+	free(s->runs);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -490,6 +523,35 @@ int trace_record_decode(const unsigned char *b, size_t size,
 		rec->u.dma_alloc.attrs = trace_get64(b + TRACE_DMA_ALLOC_OFF_ATTRS);
 		return 0;
 	}
+	case TRACE_REC_MAP_PAGES: {
+		uint32_t nr = trace_get32(b + TRACE_MAP_PAGES_OFF_NR);
+
+		if (nr > TRACE_MAP_PAGES_MAX)
+			return err_set(err, -EINVAL, "map_pages record with %u runs (at most %d)",
+				       nr, TRACE_MAP_PAGES_MAX);
+		want += (size_t)nr * TRACE_PGRUN_SIZE;
+		if (want != size)
+			break;
+		if (nr > s->runs_cap) {
+			struct trace_pgrun *p = realloc(s->runs, TRACE_MAP_PAGES_MAX * sizeof(*p));
+
+			if (!p)
+				return err_set(err, -ENOMEM, "out of memory");
+			s->runs = p;
+			s->runs_cap = TRACE_MAP_PAGES_MAX;
+		}
+		for (uint32_t i = 0; i < nr; i++) {
+			const unsigned char *p = b + fixed + (size_t)i * TRACE_PGRUN_SIZE;
+
+			s->runs[i].pgsize = trace_get64(p + TRACE_PGRUN_OFF_PGSIZE);
+			s->runs[i].count = trace_get64(p + TRACE_PGRUN_OFF_PGCOUNT);
+		}
+		rec->u.map_pages.iova = trace_get64(b + TRACE_MAP_PAGES_OFF_IOVA);
+		rec->u.map_pages.paddr = trace_get64(b + TRACE_MAP_PAGES_OFF_PADDR);
+		rec->u.map_pages.nr = nr;
+		rec->u.map_pages.runs = s->runs;
+		return 0;
+	}
 	case TRACE_REC_DEVICE: {
 		uint32_t len = trace_get32(b + TRACE_DEVICE_OFF_LEN);
 
@@ -572,6 +634,22 @@ static bool range_ok(uint64_t start, uint64_t size)
 	return size != 0 && start + (size - 1) >= start;
 }
 
+uint64_t trace_map_pages_size(const struct trace_record *rec)
+{
+	uint64_t total = 0;
+
+	for (uint32_t i = 0; i < rec->u.map_pages.nr; i++) {
+		const struct trace_pgrun *r = &rec->u.map_pages.runs[i];
+
+		if (r->count && r->pgsize > UINT64_MAX / r->count)
+			return 0;
+		if (total + r->pgsize * r->count < total)
+			return 0;
+		total += r->pgsize * r->count;
+	}
+	return total;
+}
+
 int trace_record_check(const struct trace_record *rec, struct trace_ids *ids,
 		       struct errbuf *err)
 {
@@ -640,6 +718,28 @@ int trace_record_check(const struct trace_record *rec, struct trace_ids *ids,
 		if (!range_ok(rec->u.unmap.iova, rec->u.unmap.size))
 			return err_set(err, -EINVAL, "unmap record with an empty or wrapping range");
 		break;
+	case TRACE_REC_MAP_PAGES: {
+		uint64_t total;
+
+		if (rec->u.map_pages.nr == 0 || rec->u.map_pages.nr > TRACE_MAP_PAGES_MAX)
+			return err_set(err, -EINVAL, "map_pages record with %u runs (1 to %d)",
+				       rec->u.map_pages.nr, TRACE_MAP_PAGES_MAX);
+		for (uint32_t i = 0; i < rec->u.map_pages.nr; i++) {
+			const struct trace_pgrun *r = &rec->u.map_pages.runs[i];
+
+			if (!r->pgsize || (r->pgsize & (r->pgsize - 1)) || !r->count)
+				return err_set(err, -EINVAL,
+					       "map_pages run %u: %llu pages of 0x%llx bytes (a power of two, at least one page)",
+					       i, (unsigned long long)r->count,
+					       (unsigned long long)r->pgsize);
+		}
+		total = trace_map_pages_size(rec);
+		if (!range_ok(rec->u.map_pages.iova, total) ||
+		    !range_ok(rec->u.map_pages.paddr, total))
+			return err_set(err, -EINVAL,
+				       "map_pages record with an overflowing or wrapping range");
+		break;
+	}
 	case TRACE_REC_MAP_SG: {
 		bool trunc = rec->flags & TRACE_MAP_SG_F_TRUNCATED;
 

@@ -114,6 +114,7 @@ enum trace_rec_type {
 	TRACE_REC_DEVICE = 0x40,
 	TRACE_REC_DOMAIN = 0x41,
 	TRACE_REC_OPTIONAL = 0x8000,
+	TRACE_REC_MAP_PAGES = 0x8001, /* optional: readers may skip it */
 };
 
 /* ---- payloads: offsets from the start of the record ---- */
@@ -127,6 +128,21 @@ enum trace_rec_type {
 #define TRACE_MAP_F_DRIVER   0x0001  /* one driver map_pages call (kprobe) */
 #define TRACE_MAP_F_DMA_API  0x0002  /* done by a DMA-API call of the device
 				      * in the header (a dma:* record) */
+
+/* MAP_PAGES: the page sizes of the driver's map_pages calls that made the
+ * map record directly after it (same domain, iova and paddr; the runs add
+ * up to its size).  nr runs of (pgsize, pgcount) follow the fixed part;
+ * consecutive calls with one page size are one run.  Optional, so a
+ * reader that does not know it replays the map with its own page sizes. */
+#define TRACE_MAP_PAGES_OFF_IOVA  0x28
+#define TRACE_MAP_PAGES_OFF_PADDR 0x30
+#define TRACE_MAP_PAGES_OFF_NR    0x38 /* u32: 1..TRACE_MAP_PAGES_MAX */
+#define TRACE_MAP_PAGES_OFF_RES   0x3c /* u32: 0 */
+#define TRACE_MAP_PAGES_FIXED     0x40
+#define TRACE_PGRUN_SIZE          16
+#define TRACE_PGRUN_OFF_PGSIZE    0x0  /* u64: a power of two */
+#define TRACE_PGRUN_OFF_PGCOUNT   0x8  /* u64: not 0 */
+#define TRACE_MAP_PAGES_MAX       64
 
 /* UNMAP: iommu_unmap(domain, iova, size) returning unmapped */
 #define TRACE_UNMAP_OFF_IOVA     0x28

@@ -61,6 +61,8 @@ struct ftrace_event {
 	struct trace_record rec;  /* header device/domain left 0 */
 	char dev[TRACE_DEVICE_NAME_MAX + 1];  /* "" when none */
 	uint64_t handle;          /* kprobe domain pointer */
+	uint64_t pgsize, pgcount; /* kprobe map: the driver's pages (0 when
+				   * the probe gave a size instead) */
 	struct trace_seg *segs;   /* owned; rec arrays point here */
 	uint64_t *phys;           /* owned */
 	size_t bytes;             /* memory held by the arrays */

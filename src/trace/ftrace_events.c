@@ -885,6 +885,10 @@ static int parse_kprobe(const char *event, size_t event_len, const char *body,
 		ev->rec.u.map.iova = v_iova;
 		ev->rec.u.map.paddr = v_paddr;
 		ev->rec.u.map.size = v_size;
+		if (pgsize && pgcount && v_count) {
+			ev->pgsize = v_size / v_count;
+			ev->pgcount = v_count;
+		}
 	} else {
 		ev->kind = FT_KPROBE_UNMAP;
 		ev->rec.type = TRACE_REC_UNMAP;

@@ -13,6 +13,10 @@ struct import_slot {
 	uint32_t dom;      /* internal domain id, 0 none */
 	bool claimed;      /* a kprobe merged into an iommu record: not written */
 	bool dma_used;     /* an unmap-class dma event that attributed its unmap */
+	/* an iommu map: the page sizes of the driver calls merged into it */
+	struct trace_pgrun *runs;
+	uint32_t nr_runs;
+	bool runs_unknown; /* a merged call did not say its page size */
 };
 
 struct import_dev {
@@ -53,10 +57,18 @@ int importer_init(struct importer *imp, struct trace_writer *w,
 	return 0;
 }
 
+static void slot_release(struct import_slot *s)
+{
+	ftrace_event_release(&s->ev);
+	free(s->runs);
+	s->runs = NULL;
+	s->nr_runs = 0;
+}
+
 void importer_release(struct importer *imp)
 {
 	for (size_t i = 0; i < imp->len; i++)
-		ftrace_event_release(&imp->win[(imp->head + i) % IMPORT_WINDOW].ev);
+		slot_release(&imp->win[(imp->head + i) % IMPORT_WINDOW]);
 	free(imp->win);
 	for (uint32_t i = 0; i < imp->nr_devs; i++)
 		free(imp->devs[i].name);
@@ -260,6 +272,44 @@ static bool is_iommu_op(enum ftrace_kind k)
 	return k == FT_IOMMU_MAP || k == FT_IOMMU_UNMAP || k == FT_IOMMU_ATTACH;
 }
 
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* The map_pages record before map record @rec of slot @s: the runs merged
+ * into an iommu map, or the one call of a driver-level map of its own. */
+static int put_map_pages(struct importer *imp, const struct import_slot *s,
+			 const struct trace_record *rec, struct errbuf *err)
+{
+	struct trace_pgrun one;
+	struct trace_record mp;
+
+	trace_record_init(&mp, TRACE_REC_MAP_PAGES);
+	if (s->ev.kind == FT_KPROBE_MAP) {
+		if (!is_pow2(s->ev.pgsize) || !s->ev.pgcount)
+			return 0;
+		one = (struct trace_pgrun){ s->ev.pgsize, s->ev.pgcount };
+		mp.u.map_pages.runs = &one;
+		mp.u.map_pages.nr = 1;
+	} else {
+		if (!s->nr_runs || s->runs_unknown)
+			return 0;
+		mp.u.map_pages.runs = s->runs;
+		mp.u.map_pages.nr = s->nr_runs;
+	}
+	mp.time_ns = rec->time_ns;
+	mp.cpu = rec->cpu;
+	mp.pid = rec->pid;
+	mp.domain = rec->domain;
+	mp.device = rec->device;
+	mp.u.map_pages.iova = rec->u.map.iova;
+	mp.u.map_pages.paddr = rec->u.map.paddr;
+	if (trace_map_pages_size(&mp) != rec->u.map.size)
+		return 0;
+	return put(imp, &mp, err);
+}
+
 static int emit_front(struct importer *imp, struct errbuf *err)
 {
 	struct import_slot *s = &imp->win[imp->head];
@@ -286,11 +336,13 @@ static int emit_front(struct importer *imp, struct errbuf *err)
 			rc = file_dev(imp, s->dev, rec.time_ns, &rec.device, err);
 		if (!rc)
 			rc = file_dom(imp, dom, rec.time_ns, &rec.domain, err);
+		if (!rc && rec.type == TRACE_REC_MAP)
+			rc = put_map_pages(imp, s, &rec, err);
 		if (!rc)
 			rc = put(imp, &rec, err);
 	}
 	imp->bytes -= s->ev.bytes;
-	ftrace_event_release(&s->ev);
+	slot_release(s);
 	imp->head = (imp->head + 1) % IMPORT_WINDOW;
 	imp->len--;
 	return rc;
@@ -358,12 +410,44 @@ static bool dma_touches(const struct trace_record *d, uint64_t start, uint64_t l
 	}
 }
 
+/* Appends a driver call's pages to the runs of map slot @x: calls with
+ * the page size of the run before extend it. */
+static int add_run(struct import_slot *x, uint64_t pgsize, uint64_t count,
+		   struct errbuf *err)
+{
+	struct trace_pgrun *last = x->nr_runs ? &x->runs[x->nr_runs - 1] : NULL;
+
+	if (x->runs_unknown)
+		return 0;
+	if (!is_pow2(pgsize) || !count) {
+		x->runs_unknown = true;
+		return 0;
+	}
+	if (last && last->pgsize == pgsize && last->count + count > last->count) {
+		last->count += count;
+		return 0;
+	}
+	if (x->nr_runs == TRACE_MAP_PAGES_MAX) {
+		x->runs_unknown = true; /* more sizes than a record holds */
+		return 0;
+	}
+	if (!x->runs) {
+		x->runs = malloc(TRACE_MAP_PAGES_MAX * sizeof(*x->runs));
+		if (!x->runs)
+			return err_set(err, -ENOMEM, "out of memory");
+	}
+	x->runs[x->nr_runs++] = (struct trace_pgrun){ pgsize, count };
+	return 0;
+}
+
 /* Kprobes of one iommu_map: the task's latest unclaimed driver map call
  * at the same iova and paddr, and the ones after it, adding up
  * contiguously to the same size.  Other events may come between: an
  * interrupt runs in the context of the task it interrupts, and its own
- * map or unmap (already matched, so claimed) lands in the middle. */
-static bool claim_kprobe_map(struct importer *imp, struct import_slot *x)
+ * map or unmap (already matched, so claimed) lands in the middle.  Their
+ * page sizes become the map's runs.  1 when claimed, 0 when not. */
+static int claim_kprobe_map(struct importer *imp, struct import_slot *x,
+			    struct errbuf *err)
 {
 	const struct trace_record *xr = &x->ev.rec;
 	size_t start = SIZE_MAX;
@@ -382,7 +466,7 @@ static bool claim_kprobe_map(struct importer *imp, struct import_slot *x)
 		}
 	}
 	if (start == SIZE_MAX)
-		return false;
+		return 0;
 	iova = xr->u.map.iova;
 	paddr = xr->u.map.paddr;
 	left = xr->u.map.size;
@@ -393,28 +477,32 @@ static bool claim_kprobe_map(struct importer *imp, struct import_slot *x)
 			continue;
 		if (s->dom != slot_at(imp, start)->dom || s->ev.rec.u.map.iova != iova ||
 		    s->ev.rec.u.map.paddr != paddr || s->ev.rec.u.map.size > left)
-			return false;
+			return 0;
 		iova += s->ev.rec.u.map.size;
 		paddr += s->ev.rec.u.map.size;
 		left -= s->ev.rec.u.map.size;
 	}
 	if (left)
-		return false;
+		return 0;
 	/* it adds up: merge */
 	left = xr->u.map.size;
 	for (size_t i = start; i < imp->len && left; i++) {
 		struct import_slot *s = slot_at(imp, i);
+		int rc;
 
 		if (!same_task(&s->ev.rec, xr) || s->ev.kind != FT_KPROBE_MAP || s->claimed)
 			continue;
 		s->claimed = true;
 		left -= s->ev.rec.u.map.size;
+		rc = add_run(x, s->ev.pgsize, s->ev.pgcount, err);
+		if (rc)
+			return rc;
 	}
 	x->dom = slot_at(imp, start)->dom;
 	x->ev.rec.prot = slot_at(imp, start)->ev.rec.prot;
 	x->ev.rec.flags = (uint16_t)((x->ev.rec.flags & ~TRACE_F_NO_PROT) |
 				     (slot_at(imp, start)->ev.rec.flags & TRACE_F_NO_PROT));
-	return true;
+	return 1;
 }
 
 /* Kprobes of one iommu_unmap: from the same iova, the driver calls inside
@@ -477,9 +565,12 @@ static bool claim_kprobe_attach(struct importer *imp, struct import_slot *x)
 	return false;
 }
 
+/* A kprobe's domain (the kernel's pointer) stays: the dma event adds the
+ * device and says the DMA layer made the operation. */
 static void take_dma(struct import_slot *x, const struct import_slot *d)
 {
-	x->dom = d->dom;
+	if (!x->dom)
+		x->dom = d->dom;
 	x->dev = d->dev;
 	/* same bit for map and unmap */
 	x->ev.rec.flags |= TRACE_MAP_F_DMA_API;
@@ -529,7 +620,8 @@ static void dma_after(struct importer *imp, struct import_slot *d)
 			continue;
 		if ((s->ev.kind == FT_DMA_MAP || s->ev.kind == FT_DMA_UNMAP) && s->dev == d->dev)
 			return;
-		if (s->ev.kind != want || s->dom)
+		/* taken: by a dma event, or by no kprobe but a domain of its own */
+		if (s->ev.kind != want || (s->ev.rec.flags & TRACE_MAP_F_DMA_API))
 			continue;
 		iommu_range(&s->ev.rec, &lo, &len);
 		if (!dma_touches(&d->ev.rec, lo, len))
@@ -565,12 +657,13 @@ static int attribute(struct importer *imp, struct import_slot *s, struct errbuf 
 				imp->devs[i].cur_dom = 0;
 		return 0;
 	case FT_IOMMU_MAP:
-		if (!claim_kprobe_map(imp, s))
+		rc = claim_kprobe_map(imp, s, err);
+		if (rc >= 0)
 			dma_before(imp, s);
-		return 0;
+		return rc < 0 ? rc : 0;
 	case FT_IOMMU_UNMAP:
-		if (!claim_kprobe_unmap(imp, s))
-			dma_before(imp, s);
+		claim_kprobe_unmap(imp, s);
+		dma_before(imp, s);
 		return 0;
 	case FT_IOMMU_ATTACH:
 		if (claim_kprobe_attach(imp, s))
@@ -617,7 +710,7 @@ static int push(struct importer *imp, struct ftrace_event *ev, struct errbuf *er
 	if (!rc)
 		rc = attribute(imp, s, err);
 	if (rc) {
-		ftrace_event_release(&s->ev);
+		slot_release(s);
 		return rc;
 	}
 	imp->len++;

@@ -213,6 +213,31 @@ static void put_phys_list(struct line *l, const uint64_t *phys, uint32_t nr)
 	fputc('}', l->f);
 }
 
+/* The runs of a map_pages record: {0x1000*16,0x200000*2} in text. */
+static void put_runs(struct line *l, const struct trace_record *r)
+{
+	if (l->obj) {
+		json_object *arr = json_object_new_array();
+
+		for (uint32_t i = 0; i < r->u.map_pages.nr; i++) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "pgsize",
+					       json_object_new_uint64(r->u.map_pages.runs[i].pgsize));
+			json_object_object_add(o, "pgcount",
+					       json_object_new_uint64(r->u.map_pages.runs[i].count));
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(l->obj, "pages", arr);
+		return;
+	}
+	fprintf(l->f, " pages={");
+	for (uint32_t i = 0; i < r->u.map_pages.nr; i++)
+		fprintf(l->f, "%s0x%" PRIx64 "*%" PRIu64, i ? "," : "",
+			r->u.map_pages.runs[i].pgsize, r->u.map_pages.runs[i].count);
+	fputc('}', l->f);
+}
+
 static void put_body(struct line *l, const struct trace_record *r)
 {
 	switch (r->type) {
@@ -220,6 +245,11 @@ static void put_body(struct line *l, const struct trace_record *r)
 		put_hex(l, "iova", r->u.map.iova);
 		put_hex(l, "paddr", r->u.map.paddr);
 		put_size(l, "size", r->u.map.size);
+		break;
+	case TRACE_REC_MAP_PAGES:
+		put_hex(l, "iova", r->u.map_pages.iova);
+		put_hex(l, "paddr", r->u.map_pages.paddr);
+		put_runs(l, r);
 		break;
 	case TRACE_REC_UNMAP:
 		put_hex(l, "iova", r->u.unmap.iova);

@@ -61,6 +61,8 @@ static int vtd_domain(const struct replay_config *cfg, struct pt_cfg *pt,
 	if (rc)
 		return err_prefix(err, rc, "vtd page tables");
 	engine_domain_config_default(dc, pt);
+	/* Linux 5.12 to 6.15 (the 6.1 and 6.12 of the QEMU captures) */
+	dc->read_always = true;
 	if (has_cap) {
 		dc->vtd_caching_mode = vtd_cap_CM(cap);
 		dc->vtd_psi = vtd_cap_PSI(cap);
@@ -296,6 +298,14 @@ struct replay {
 	struct handouts h;
 	uint64_t synth_phys;            /* backing pages of dma_alloc without any */
 	struct replay_stats *st;
+	/* the map_pages record just read, for the map record after it */
+	struct {
+		bool valid;
+		uint32_t domain;
+		uint64_t iova, paddr, size;
+		size_t nr;
+		struct engine_pgrun runs[TRACE_MAP_PAGES_MAX];
+	} pages;
 };
 
 static int domain_of(struct replay *r, uint32_t id, struct engine_domain **out,
@@ -529,13 +539,60 @@ static struct engine_sg *sg_inputs(struct replay *r, const struct trace_record *
 	return sg;
 }
 
+static void keep_map_pages(struct replay *r, const struct trace_record *rec)
+{
+	r->st->map_pages++;
+	r->pages.valid = true;
+	r->pages.domain = rec->domain;
+	r->pages.iova = rec->u.map_pages.iova;
+	r->pages.paddr = rec->u.map_pages.paddr;
+	r->pages.size = trace_map_pages_size(rec);
+	r->pages.nr = rec->u.map_pages.nr;
+	for (uint32_t i = 0; i < rec->u.map_pages.nr; i++)
+		r->pages.runs[i] = (struct engine_pgrun){ rec->u.map_pages.runs[i].pgsize,
+							  rec->u.map_pages.runs[i].count };
+}
+
+/* A map record: with the driver's page sizes when the map_pages record
+ * before it describes it (and --pgsize-bitmap does not ask for the
+ * engine's own choice), else split by the domain's pgsize bitmap. */
+static void replay_map(struct replay *r, const struct trace_record *rec,
+		       struct engine_domain *d, bool have_pages, struct errbuf *err)
+{
+	uint32_t prot = (rec->flags & TRACE_F_NO_PROT)
+				? ENGINE_PROT_READ | ENGINE_PROT_WRITE : rec->prot;
+	const uint64_t iova = rec->u.map.iova, pa = rec->u.map.paddr;
+	int rc;
+
+	if (have_pages && (r->pages.domain != rec->domain || r->pages.iova != iova ||
+			   r->pages.paddr != pa || r->pages.size != rec->u.map.size))
+		have_pages = false;
+	if (have_pages && !engine_split_matches(d, iova, pa, r->pages.runs, r->pages.nr))
+		r->st->map_pages_differ++;
+	if (have_pages && !r->cfg->pgsize_bitmap) {
+		rc = engine_map_pages(d, iova, pa, r->pages.runs, r->pages.nr, prot, err);
+		if (!rc)
+			r->st->map_pages_replayed++;
+	} else {
+		rc = engine_map(d, iova, pa, rec->u.map.size, prot, err);
+	}
+	if (rc)
+		refused(r, err);
+}
+
 static int replay_record(struct replay *r, const struct trace_record *rec, struct errbuf *err)
 {
 	struct engine_domain *d = NULL;
 	struct engine_dev *dev = NULL;
+	bool have_pages = r->pages.valid;
 	int rc;
 
+	/* a map_pages record speaks for the record right after it only */
+	r->pages.valid = false;
 	switch (rec->type) {
+	case TRACE_REC_MAP_PAGES:
+		keep_map_pages(r, rec);
+		return 0;
 	case TRACE_REC_DEVICE:
 	case TRACE_REC_DOMAIN:
 		return define(r, rec, err);
@@ -611,14 +668,9 @@ static int replay_record(struct replay *r, const struct trace_record *rec, struc
 	r->st->replayed++;
 
 	switch (rec->type) {
-	case TRACE_REC_MAP: {
-		uint32_t prot = (rec->flags & TRACE_F_NO_PROT)
-					? ENGINE_PROT_READ | ENGINE_PROT_WRITE : rec->prot;
-
-		if (engine_map(d, rec->u.map.iova, rec->u.map.paddr, rec->u.map.size, prot, err))
-			refused(r, err);
+	case TRACE_REC_MAP:
+		replay_map(r, rec, d, have_pages, err);
 		return 0;
-	}
 	case TRACE_REC_UNMAP: {
 		uint64_t n = engine_unmap(d, rec->u.unmap.iova, rec->u.unmap.size);
 
@@ -852,6 +904,9 @@ int replay_stats_foreach(const struct replay_stats *s,
 	const struct { const char *name; uint64_t value; } rows[] = {
 		{ "replay.records", s->records },
 		{ "replay.replayed", s->replayed },
+		{ "replay.map_pages", s->map_pages },
+		{ "replay.map_pages_replayed", s->map_pages_replayed },
+		{ "replay.map_pages_differ", s->map_pages_differ },
 		{ "replay.skipped_dma_api", s->skipped_dma_api },
 		{ "replay.skipped_no_domain", s->skipped_no_domain },
 		{ "replay.skipped_failed", s->skipped_failed },
@@ -904,6 +959,10 @@ int replay_trace(const char *path, const struct replay_config *cfg,
 	rc = domain_template(cfg, &r.pt, &r.dom_cfg, err);
 	if (rc)
 		return rc;
+	/* the upper half of what the tables can address (a 39-bit VT-d
+	 * unit cannot map 1 TiB), where a small guest has no memory */
+	if (r.pt.oas < 41)
+		r.synth_phys = 1ull << (r.pt.oas - 1);
 	rc = count_cpus(path, &stats->cpus, err);
 	if (rc)
 		return rc;

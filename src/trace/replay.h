@@ -29,7 +29,8 @@ int replay_policy_parse(const char *name);
 struct replay_config {
 	enum iommu_kind iommu;
 	enum replay_policy policy;
-	uint64_t pgsize_bitmap;   /* 0: the codec's */
+	uint64_t pgsize_bitmap;   /* 0: the codec's; set: also used instead of
+				   * the page sizes a trace recorded */
 	const char *allocator;    /* NULL: the engine's default */
 	struct image_unit regs;   /* --reg NAME=VALUE (regs only) */
 	unsigned max_findings;
@@ -41,6 +42,10 @@ struct replay_config {
 struct replay_stats {
 	uint64_t records;
 	uint64_t replayed;
+	uint64_t map_pages;            /* maps with the driver's page sizes */
+	uint64_t map_pages_replayed;   /* of them, made with exactly those */
+	uint64_t map_pages_differ;     /* of them, the engine's own choice
+					* would take other pages */
 	uint64_t skipped_dma_api;      /* map/unmap made by a replayed DMA call */
 	uint64_t skipped_no_domain;    /* map/unmap the trace could not attribute */
 	uint64_t skipped_failed;       /* calls that failed in the kernel */

@@ -19,6 +19,12 @@ struct trace_seg {
 	uint32_t offset;
 };
 
+/* One run of a MAP_PAGES record: @count pages of @pgsize bytes. */
+struct trace_pgrun {
+	uint64_t pgsize;
+	uint64_t count;
+};
+
 struct trace_record {
 	uint16_t type;     /* enum trace_rec_type */
 	uint16_t flags;
@@ -31,6 +37,11 @@ struct trace_record {
 	uint8_t dir;       /* TRACE_DIR_* */
 	union {
 		struct { uint64_t iova, paddr, size; } map;
+		struct {
+			uint64_t iova, paddr;
+			uint32_t nr;
+			const struct trace_pgrun *runs;
+		} map_pages;
 		struct { uint64_t iova, size, unmapped; } unmap;
 		struct {
 			uint32_t full_nents, full_ents;
@@ -85,6 +96,9 @@ uint64_t trace_attr_parse(const char *name, size_t len);
 /* Name of one flag bit of a record type ("driver", "truncated", ...). */
 const char *trace_flag_name(uint16_t type, uint16_t flag);
 
+/* Bytes a MAP_PAGES record's runs add up to; 0 when they overflow. */
+uint64_t trace_map_pages_size(const struct trace_record *rec);
+
 /* Ids defined so far in a stream: the DEVICE/DOMAIN bookkeeping the
  * writer and reader share so that both accept exactly the same files. */
 struct trace_ids {
@@ -110,6 +124,8 @@ struct trace_scratch {
 	size_t segs_cap;
 	uint64_t *phys;
 	size_t phys_cap;
+	struct trace_pgrun *runs;
+	size_t runs_cap;
 };
 void trace_scratch_release(struct trace_scratch *s);
 

@@ -78,7 +78,7 @@ EOF
 	# struct device, hence +0(+0(%si)).  Arguments are read from registers so
 	# that x86_probe's +9 site (IBT kernels) works too.  Spaces become commas
 	# on the command line.
-	KP="p:iommutool/iommutool_map,$(x86_probe amd_iommu_map_pages),dom=%di:x64,iova=%si:x64,paddr=%dx:x64,pgsize=%cx:x64,pgcount=%r8:x64"
+	KP="p:iommutool/iommutool_map,$(x86_probe amd_iommu_map_pages),dom=%di:x64,iova=%si:x64,paddr=%dx:x64,pgsize=%cx:x64,pgcount=%r8:x64,prot=%r9:x32"
 	KP="$KP;p:iommutool/iommutool_unmap,$(x86_probe amd_iommu_unmap_pages),dom=%di:x64,iova=%si:x64,pgsize=%dx:x64,pgcount=%cx:x64"
 	KP="$KP;p:iommutool/iommutool_attach,$(x86_probe amd_iommu_attach_device),dom=%di:x64,dev=+0(+0(%si)):string"
 	KP="$KP;p:iommutool/iommutool_free,$(x86_probe amd_iommu_domain_free),dom=%di:x64"

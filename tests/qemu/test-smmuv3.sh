@@ -171,7 +171,7 @@ EOF
 	# domain_free(domain); dev->kobj.name is the first word of struct
 	# device.  Spaces become commas on the command line.
 	# shellcheck disable=SC2154
-	KP="p:iommutool/iommutool_map,$addr_arm_smmu_map_pages,dom=%x0:x64,iova=%x1:x64,paddr=%x2:x64,pgsize=%x3:x64,pgcount=%x4:x64"
+	KP="p:iommutool/iommutool_map,$addr_arm_smmu_map_pages,dom=%x0:x64,iova=%x1:x64,paddr=%x2:x64,pgsize=%x3:x64,pgcount=%x4:x64,prot=%x5:x32"
 	KP="$KP;p:iommutool/iommutool_unmap,$addr_arm_smmu_unmap_pages,dom=%x0:x64,iova=%x1:x64,pgsize=%x2:x64,pgcount=%x3:x64"
 	KP="$KP;p:iommutool/iommutool_attach,$addr_arm_smmu_attach_dev,dom=%x0:x64,dev=+0(+0(%x1)):string"
 	KP="$KP;p:iommutool/iommutool_free,$addr_arm_smmu_domain_free,dom=%x0:x64"

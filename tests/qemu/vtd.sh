@@ -6,7 +6,10 @@
 #
 #   vtd.sh [--self-check] VARIANT
 #     VARIANT: legacy-strict | legacy-lazy | caching-mode | scalable |
-#              passthrough
+#              passthrough | dma-lazy
+#       dma-lazy: Linux 6.12 whatever IOMMUTOOL_QEMU_KERNEL says, lazy,
+#       with the dma:* tracepoints too (the DMA-API calls behind the
+#       IOMMU operations; the replay example and its fixture come from it)
 #     --self-check: check the harness only (truth against the reference
 #                   walker vtd_walk.py); iommutool is not needed
 #
@@ -36,7 +39,10 @@ caching-mode) dev_opts=",caching-mode=on,aw-bits=48"
 scalable) dev_opts=",x-scalable-mode=on,aw-bits=48"
 	kopts="intel_iommu=on,sm_on iommu.strict=1" ;;
 passthrough) dev_opts= ; kopts="intel_iommu=on,sm_off iommu=pt iommu.strict=1" ;;
-*) echo "usage: vtd.sh [--self-check] legacy-strict|legacy-lazy|caching-mode|scalable|passthrough" >&2
+dma-lazy) dev_opts= ; kopts="intel_iommu=on,sm_off iommu.strict=0"
+	# the dma:* events exist from Linux 6.12 (include/trace/events/dma.h)
+	QEMU_KERNEL_SERIES=6.12 ;;
+*) echo "usage: vtd.sh [--self-check] legacy-strict|legacy-lazy|caching-mode|scalable|passthrough|dma-lazy" >&2
 	exit 2 ;;
 esac
 
@@ -51,7 +57,7 @@ fi
 
 # vtd_capture OUT: boots the guest and captures into OUT.
 vtd_capture() {
-	local out conf initrd work KP append rc
+	local out conf initrd work KP append rc events
 	out=$1
 	guest_fetch amd64
 	work="$QEMU_CACHE/work"
@@ -71,18 +77,21 @@ EOF
 
 	# Per-domain truth: the map/unmap tracepoints carry no domain, so probe the
 	# driver's callbacks (Linux 6.1 and 6.12 drivers/iommu/intel/iommu.c):
-	# map_pages(domain, iova, paddr, pgsize, pgcount, ...),
+	# map_pages(domain, iova, paddr, pgsize, pgcount, prot, ...),
 	# unmap_pages(domain, iova, pgsize, pgcount, ...), attach_dev(domain,
-	# dev), domain_free(domain).  dev->kobj.name is the first word of
-	# struct device, hence +0(+0(%si)).  Spaces become commas on the
-	# command line.
-	KP="p:iommutool/iommutool_map,$(x86_probe intel_iommu_map_pages),dom=%di:x64,iova=%si:x64,paddr=%dx:x64,pgsize=%cx:x64,pgcount=%r8:x64"
+	# dev), domain_free(domain).  prot (IOMMU_READ/WRITE...) is an int:
+	# the low 32 bits of %r9.  dev->kobj.name is the first word of struct
+	# device, hence +0(+0(%si)).  Spaces become commas on the command line.
+	KP="p:iommutool/iommutool_map,$(x86_probe intel_iommu_map_pages),dom=%di:x64,iova=%si:x64,paddr=%dx:x64,pgsize=%cx:x64,pgcount=%r8:x64,prot=%r9:x32"
 	KP="$KP;p:iommutool/iommutool_unmap,$(x86_probe intel_iommu_unmap_pages),dom=%di:x64,iova=%si:x64,pgsize=%dx:x64,pgcount=%cx:x64"
 	KP="$KP;p:iommutool/iommutool_attach,$(x86_probe intel_iommu_attach_device),dom=%di:x64,dev=+0(+0(%si)):string"
 	KP="$KP;p:iommutool/iommutool_free,$(x86_probe intel_iommu_domain_free),dom=%di:x64"
 
 	append="console=ttyS0 loglevel=${IOMMUTOOL_QEMU_LOGLEVEL:-4} panic=-1 mitigations=off ipv6.disable=1 $kopts"
-	append="$append trace_event=iommu:map,iommu:unmap trace_buf_size=16M kprobe_event=$KP"
+	events=iommu:map,iommu:unmap
+	[ "$variant" = dma-lazy ] &&
+		events="$events,dma:dma_map_page,dma:dma_unmap_page,dma:dma_map_sg,dma:dma_unmap_sg,dma:dma_alloc,dma:dma_free"
+	append="$append trace_event=$events trace_buf_size=16M kprobe_event=$KP"
 
 	note "vtd $variant: booting $GUEST_KPKG under TCG"
 	qemu_capture "$out" "rtaddr=0xfed90020 cap=0xfed90008 ecap=0xfed90010 gsts=0xfed9001c:4" -- \

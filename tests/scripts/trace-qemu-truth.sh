@@ -5,7 +5,9 @@
 # records) are exactly the capture's truth.txt.  VT-d and AMD traces then
 # replay with the unit's registers without an operation the model refuses and with
 # every unmap size the kernel reported, and the image of the tables the
-# replay leaves (-o) dumps to the truth again.  Skipped without captures.
+# replay leaves (-o) dumps to the truth again (not for traces with dma:*
+# records, whose DMA-API calls the model's own DMA layer replays at IOVAs
+# of its choosing).  Skipped without captures.
 set -u
 cache=${IOMMUTOOL_QEMU_CACHE:-$HOME/.cache/iommutool-qemu}
 command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; exit 77; }
@@ -87,7 +89,10 @@ if bad:
     print("%s: replay: %s (replayed %d)" % (sys.argv[2], bad, c["replay.replayed"]))
     sys.exit(1)
 PY
-			if ! python3 "$SRCDIR/tests/qemu/compare.py" --iommu "$iommu" --truth "$cap/truth.txt" \
+			# with dma:* events the DMA layer of the model chose its own
+			# IOVAs: the image is not the kernel's tables
+			if grep -q '"replay.skipped_dma_api":0,' "$TS_TMPDIR/$name.replay" &&
+				! python3 "$SRCDIR/tests/qemu/compare.py" --iommu "$iommu" --truth "$cap/truth.txt" \
 					--allow-empty -- "$IOMMUTOOL" dump --json --pages "$TS_TMPDIR/$name.elf" \
 					> "$TS_TMPDIR/$name.compare" 2>&1; then
 				echo "$name: the replay's image does not dump to the truth:"

@@ -18,6 +18,7 @@ static const struct trace_seg sg_in[] = {
 };
 static const struct trace_seg sg_out[] = { { 0xffffe000, 0x1800, 0 } };
 static const uint64_t alloc_phys[] = { 0x5000000, 0x6000000 };
+static const struct trace_pgrun pg_runs[] = { { 0x1000, 1 }, { 0x200000, 2 }, { 0x1000, 3 } };
 
 /* One record of every type, in an order the format accepts. */
 static size_t sample_records(struct trace_record *r, size_t cap)
@@ -46,6 +47,14 @@ static size_t sample_records(struct trace_record *r, size_t cap)
 	r[n].pid = 42;
 	r[n].domain = 1;
 	r[n].device = 1;
+	n++;
+	trace_record_init(&r[n], TRACE_REC_MAP_PAGES);
+	r[n].time_ns = 523123000;
+	r[n].domain = 1;
+	r[n].u.map_pages.iova = 0x1ff000;
+	r[n].u.map_pages.paddr = 0x41ff000;
+	r[n].u.map_pages.nr = 3;
+	r[n].u.map_pages.runs = pg_runs;
 	n++;
 	trace_record_init(&r[n], TRACE_REC_MAP);
 	r[n].time_ns = 523123000;
@@ -403,7 +412,7 @@ static void test_damaged_headers(void **state)
 
 		/* last record (LOST) becomes an optional type */
 		memcpy(copy, buf, len);
-		trace_put16(copy + len - first + TRACE_REC_OFF_TYPE, 0x8001);
+		trace_put16(copy + len - first + TRACE_REC_OFF_TYPE, 0x8fff);
 		spit(p, copy, len);
 		assert_int_equal(read_all(p, &err, &nr), 0);
 		assert_int_equal(nr, n - 1);
@@ -414,6 +423,87 @@ static void test_damaged_headers(void **state)
 	free(path);
 	free(buf);
 	free(copy);
+}
+
+/* map_pages: the rules a writer enforces, and the size its runs give. */
+static void test_map_pages(void **state)
+{
+	static const struct {
+		struct trace_pgrun runs[2];
+		uint32_t nr;
+		const char *what;   /* NULL: accepted */
+	} cases[] = {
+		{ { { 0x1000, 0x1000 } }, 1, NULL },
+		{ { { 0x1000, 1 }, { 0x200000, 1 } }, 2, NULL },
+		{ { { 0x1000, 1 } }, 0, "0 runs" },
+		{ { { 0x3000, 1 } }, 1, "power of two" },
+		{ { { 0, 1 } }, 1, "power of two" },
+		{ { { 0x1000, 0 } }, 1, "at least one page" },
+		{ { { 1ull << 63, 2 } }, 1, "overflowing" },
+		{ { { 1ull << 62, 2 }, { 1ull << 62, 2 } }, 2, "overflowing" },
+		{ { { 1ull << 40, 1ull << 24 } }, 1, "wrapping" },
+	};
+	struct trace_record rec;
+	struct trace_ids ids = { 0, 1 };
+	struct errbuf err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		trace_record_init(&rec, TRACE_REC_MAP_PAGES);
+		rec.domain = 1;
+		rec.u.map_pages.iova = 0xfff00000;
+		rec.u.map_pages.paddr = 0x100000;
+		rec.u.map_pages.runs = cases[i].runs;
+		rec.u.map_pages.nr = cases[i].nr;
+		err.msg[0] = '\0';
+		rc = trace_record_check(&rec, &ids, &err);
+		if (!cases[i].what) {
+			assert_int_equal(rc, 0);
+			continue;
+		}
+		assert_true(rc < 0);
+		if (!strstr(err.msg, cases[i].what))
+			fail_msg("case %zu: expected \"%s\" in \"%s\"", i, cases[i].what, err.msg);
+	}
+	trace_record_init(&rec, TRACE_REC_MAP_PAGES);
+	rec.u.map_pages.runs = pg_runs;
+	rec.u.map_pages.nr = 3;
+	assert_int_equal(trace_map_pages_size(&rec), 0x1000 + 0x400000 + 0x3000);
+	assert_int_equal(trace_record_size(&rec), TRACE_MAP_PAGES_FIXED + 3 * TRACE_PGRUN_SIZE);
+	assert_string_equal(trace_type_name(TRACE_REC_MAP_PAGES), "map_pages");
+	assert_int_equal(trace_type_parse("map_pages"), TRACE_REC_MAP_PAGES);
+	assert_true(TRACE_REC_MAP_PAGES >= TRACE_REC_OPTIONAL);
+}
+
+/* A map_pages record claiming more runs than its size holds, or more than
+ * the format allows, is damage. */
+static void test_map_pages_damage(void **state)
+{
+	struct trace_record rec, back;
+	struct trace_scratch scratch = { 0 };
+	unsigned char buf[TRACE_MAP_PAGES_FIXED + 3 * TRACE_PGRUN_SIZE];
+	struct errbuf err;
+
+	(void)state;
+	trace_record_init(&rec, TRACE_REC_MAP_PAGES);
+	rec.u.map_pages.iova = 0x1ff000;
+	rec.u.map_pages.paddr = 0x41ff000;
+	rec.u.map_pages.runs = pg_runs;
+	rec.u.map_pages.nr = 3;
+	trace_record_encode(&rec, buf);
+	assert_int_equal(trace_record_decode(buf, sizeof(buf), &back, &scratch, &err), 0);
+	assert_int_equal(back.u.map_pages.nr, 3);
+	assert_int_equal(back.u.map_pages.runs[1].pgsize, 0x200000);
+	assert_int_equal(back.u.map_pages.runs[2].count, 3);
+	trace_put32(buf + TRACE_MAP_PAGES_OFF_NR, 4);
+	assert_true(trace_record_decode(buf, sizeof(buf), &back, &scratch, &err) < 0);
+	assert_non_null(strstr(err.msg, "does not match its contents"));
+	trace_put32(buf + TRACE_MAP_PAGES_OFF_NR, TRACE_MAP_PAGES_MAX + 1);
+	assert_true(trace_record_decode(buf, sizeof(buf), &back, &scratch, &err) < 0);
+	assert_non_null(strstr(err.msg, "runs (at most"));
+	trace_scratch_release(&scratch);
 }
 
 static void test_writer_rejects(void **state)
@@ -557,6 +647,8 @@ int main(void)
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_damaged_headers),
 		cmocka_unit_test(test_writer_rejects),
+		cmocka_unit_test(test_map_pages),
+		cmocka_unit_test(test_map_pages_damage),
 		cmocka_unit_test(test_streaming),
 		cmocka_unit_test(test_man_page_example),
 		cmocka_unit_test(test_mutations),

@@ -183,6 +183,77 @@ static void test_dma_bookkeeping(void **state)
 	free(path);
 }
 
+/* map_pages records speak for the map record right after them only, and
+ * only when it is the same range: a record in between, or another range,
+ * leaves the map to the engine's own page sizes. */
+static void test_map_pages_pairing(void **state)
+{
+	static const struct trace_pgrun small[] = { { 0x1000, 512 } };
+	static const struct {
+		uint64_t pages_iova, map_iova;
+		bool record_between;
+		uint64_t want_4k, want_2m, want_replayed;
+	} cases[] = {
+		{ 0x200000, 0x200000, false, 512, 0, 1 },  /* used */
+		{ 0x200000, 0x200000, true, 0, 1, 0 },     /* not right before */
+		{ 0x400000, 0x200000, false, 0, 1, 0 },    /* another range */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = strdup("/tmp/test_trace_replay_XXXXXX");
+		struct replay_config cfg;
+		struct replay_stats st;
+		struct trace_record r;
+		struct gen g = { .t = 0 };
+		struct engine *e;
+		const struct engine_report *rep;
+		struct errbuf err;
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(trace_writer_open(&g.w, path, TRACE_SOURCE_GENERATED, &g.err), 0);
+		trace_record_init(&r, TRACE_REC_DOMAIN);
+		r.domain = 1;
+		r.u.domain.origin = TRACE_DOMAIN_ORIGIN_GENERATED;
+		put(&g, &r);
+		trace_record_init(&r, TRACE_REC_MAP_PAGES);
+		r.domain = 1;
+		r.u.map_pages.iova = r.u.map_pages.paddr = cases[i].pages_iova;
+		r.u.map_pages.nr = 1;
+		r.u.map_pages.runs = small;
+		put(&g, &r);
+		if (cases[i].record_between) {
+			trace_record_init(&r, TRACE_REC_IOTLB_SYNC);
+			r.domain = 1;
+			r.flags = TRACE_IOTLB_F_ALL;
+			put(&g, &r);
+		}
+		trace_record_init(&r, TRACE_REC_MAP);
+		r.domain = 1;
+		r.prot = TRACE_PROT_READ | TRACE_PROT_WRITE;
+		r.u.map.iova = r.u.map.paddr = cases[i].map_iova;
+		r.u.map.size = 0x200000;
+		put(&g, &r);
+		assert_int_equal(trace_writer_finish(&g.w, &g.err), 0);
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.iommu = IOMMU_VTD;
+		if (replay_trace(path, &cfg, &e, &st, &err))
+			fail_msg("%s", err.msg);
+		rep = engine_report(e);
+		assert_int_equal(st.map_pages, 1);
+		assert_int_equal(st.map_pages_replayed, cases[i].want_replayed);
+		assert_int_equal(st.map_pages_differ, cases[i].want_replayed);
+		assert_int_equal(st.engine_errors, 0);
+		assert_int_equal(rep->pages_mapped[12], cases[i].want_4k);
+		assert_int_equal(rep->pages_mapped[21], cases[i].want_2m);
+		engine_free(e);
+		unlink(path);
+		free(path);
+	}
+}
+
 static void test_policy_names(void **state)
 {
 	(void)state;
@@ -196,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dma_bookkeeping),
+		cmocka_unit_test(test_map_pages_pairing),
 		cmocka_unit_test(test_policy_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
