@@ -109,6 +109,12 @@ static int table_set_add(struct table_set *s, uint64_t pa)
 	return 0;
 }
 
+struct walk_run_memo {
+	uint64_t raw;
+	uint64_t mask;      /* leaf_addr bits at or above the size */
+	struct pt_entry e;
+};
+
 /* One step of the path from the root: the entry taken at a level. */
 struct walk_step {
 	unsigned level;
@@ -132,6 +138,8 @@ struct walk_state {
 	size_t buf_len[PT_MAX_LEVELS];
 	size_t nr_batch;            /* leaves held for w->leaves */
 	struct pt_leaf batch[PT_WALK_BATCH];
+	/* one level's table is walked at a time: its run memos live here */
+	struct walk_run_memo run_memo[PT_MAX_LEVELS][WALK_RUN_MEMOS];
 };
 
 static void flush_leaves(struct walk_state *st)
@@ -173,11 +181,8 @@ struct walk_table {
 	 * run_valid: a run start differing only in cfg->leaf_addr bits at or
 	 * above its size is that run moved (needs fmt->run_identical) */
 	uint32_t run_valid;
-	struct walk_run_memo {
-		uint64_t raw;
-		uint64_t mask;      /* leaf_addr bits at or above the size */
-		struct pt_entry e;
-	} run_memo[WALK_RUN_MEMOS];
+	struct walk_run_memo *run_memo; /* st->run_memo[level], unset
+					 * slots not cleared per table */
 };
 
 static uint64_t entry_load(const struct walk_state *st, const struct walk_table *t,
@@ -691,6 +696,7 @@ static void walk_table(struct walk_state *st, unsigned level, uint64_t pa,
 	struct walk_table t = {
 		.level = level, .shift = cfg->level_shift[level], .pa = pa,
 		.iova = iova, .entries = pt_level_entries(cfg, level), .perm = perm,
+		.run_memo = st->run_memo[level],
 		.memo_mask = cfg->addr_only[level] |
 			     (cfg->leaf_addr[level] & ~((1ull << cfg->level_shift[level]) - 1)),
 	};
