@@ -74,6 +74,15 @@ struct pt_cfg {
 	 * walker and mapper then patch a previous decode/encode instead of
 	 * calling the codec again for an entry that differs only there. */
 	uint64_t addr_only[PT_MAX_LEVELS];
+	/* Optional, for speed (0 = none): at each level, the bits that carry
+	 * a leaf's output address once the leaf's kind is known: for a clean
+	 * leaf of 2^s bytes (no reserved bits, no warning) decoded from a run
+	 * start or a single entry, an entry equal to it except in the bits of
+	 * this mask at or above s decodes to the same leaf with those address
+	 * bits replaced.  Weaker than addr_only (which holds whatever the
+	 * entry's kind); lets the walker skip decode for moved leaves and
+	 * runs of a format whose low address bits encode the size (AMD). */
+	uint64_t leaf_addr[PT_MAX_LEVELS];
 };
 
 /* What a driver does when an unmap covers only part of a large leaf. */

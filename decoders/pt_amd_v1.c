@@ -60,6 +60,10 @@ static int amd_v1_init(struct pt_cfg *cfg, struct errbuf *err)
 			sizes |= 1ull << s;
 	}
 	cfg->leaf_sizes = sizes & ~AMD_V1_PGSIZE_HOLE;
+	/* a page's address bits at or above its size (natural or NextLevel=7)
+	 * are copied to its output address and below oas never reserved */
+	for (unsigned l = 0; l < cfg->levels && l < AMD_V1_MAX_LEVELS - 1; l++)
+		cfg->leaf_addr[l] = AMD_PTE_ADDR & ((1ull << cfg->oas) - 1);
 	return 0;
 }
 

@@ -18,6 +18,10 @@
  * Runs never cross a chunk: they are naturally aligned and shorter. */
 #define WALK_CHUNK_BYTES (64u * 1024)
 
+/* Runs of up to 2^(WALK_RUN_MEMOS - 1) entries are remembered, one per
+ * length, so mixed sizes in one table each find their last decode. */
+#define WALK_RUN_MEMOS 16
+
 /* Open-addressing set of table addresses; 0 is a valid address, so its
  * membership is kept aside. */
 struct table_set {
@@ -105,6 +109,12 @@ static int table_set_add(struct table_set *s, uint64_t pa)
 	return 0;
 }
 
+struct walk_run_memo {
+	uint64_t raw;
+	uint64_t mask;      /* leaf_addr bits at or above the size */
+	struct pt_entry e;
+};
+
 /* One step of the path from the root: the entry taken at a level. */
 struct walk_step {
 	unsigned level;
@@ -128,6 +138,8 @@ struct walk_state {
 	size_t buf_len[PT_MAX_LEVELS];
 	size_t nr_batch;            /* leaves held for w->leaves */
 	struct pt_leaf batch[PT_WALK_BATCH];
+	/* one level's table is walked at a time: its run memos live here */
+	struct walk_run_memo run_memo[PT_MAX_LEVELS][WALK_RUN_MEMOS];
 };
 
 static void flush_leaves(struct walk_state *st)
@@ -164,6 +176,13 @@ struct walk_table {
 	bool memo_ok;
 	uint64_t memo_raw;
 	struct pt_entry memo;
+	uint64_t memo_mask;         /* bits a moved single leaf may change */
+	/* the last clean run of 2^k entries checked here, for each k set in
+	 * run_valid: a run start differing only in cfg->leaf_addr bits at or
+	 * above its size is that run moved (needs fmt->run_identical) */
+	uint32_t run_valid;
+	struct walk_run_memo *run_memo; /* st->run_memo[level], unset
+					 * slots not cleared per table */
 };
 
 static uint64_t entry_load(const struct walk_state *st, const struct walk_table *t,
@@ -399,6 +418,17 @@ static uint64_t walk_run(struct walk_state *st, struct walk_table *t, uint64_t i
 		}
 	}
 	if (!why) {
+		uint64_t leaf_addr = st->cfg->leaf_addr[t->level];
+
+		if (leaf_addr && st->fmt->run_identical && k < WALK_RUN_MEMOS &&
+		    !e->warn && !e->reserved) {
+			struct walk_run_memo *m = &t->run_memo[k];
+
+			m->raw = entry_load(st, t, i);
+			m->mask = leaf_addr & ~((1ull << e->size_shift) - 1);
+			m->e = *e;
+			t->run_valid |= 1u << k;
+		}
 		if (!count_entry(st, t, i, n - 1))
 			return end;
 		emit_leaf(st, t, i, e, t->iova + (i << t->shift), e->size_shift);
@@ -485,7 +515,7 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 				 uint64_t i, uint64_t end)
 {
 	struct pt_walk *w = st->w;
-	const uint64_t addr_only = st->cfg->addr_only[t->level];
+	const uint64_t addr_only = t->memo_mask;
 	const uint64_t match = t->memo_raw & ~addr_only;
 	const uint64_t base_addr = t->memo.addr & ~addr_only;
 	const uint8_t *chunk = t->chunk - t->chunk_first * 8;
@@ -572,28 +602,69 @@ static uint64_t walk_same_leaves(struct walk_state *st, struct walk_table *t,
 	return i;
 }
 
+/* Entry @i (raw value @raw, little-endian 8-byte entries) as a run that
+ * t->run_memo says is a remembered run moved: checks its copies are
+ * identical, counts and emits it without decoding.  Returns the index
+ * after it, or @i when no memo fits (the caller decodes). */
+static uint64_t walk_memo_run(struct walk_state *st, struct walk_table *t,
+			      uint64_t i, uint64_t raw)
+{
+	const uint8_t *chunk = t->chunk - t->chunk_first * 8;
+
+	for (uint32_t v = t->run_valid; v; v &= v - 1) {
+		unsigned k = (unsigned)__builtin_ctz(v);
+		const struct walk_run_memo *m = &t->run_memo[k];
+		uint64_t n = 1ull << k, end = i + n;
+		struct pt_entry e;
+
+		if ((raw ^ m->raw) & ~m->mask)
+			continue;
+		if ((i & (n - 1)) || end > t->chunk_end)
+			return i;
+		for (uint64_t j = i + 1; j < end; j++) {
+			uint64_t o;
+
+			memcpy(&o, chunk + j * 8, 8);
+			if (o != raw)
+				return i;
+		}
+		if (!count_entry(st, t, i, 1))
+			return i + 1;
+		if (!count_entry(st, t, i, n - 1))
+			return end;
+		e = m->e;
+		e.addr = (e.addr & ~m->mask) | (raw & m->mask);
+		emit_leaf(st, t, i, &e, t->iova + (i << t->shift), e.size_shift);
+		return end;
+	}
+	return i;
+}
+
 /* Entries [i, end) of the current chunk. */
 static uint64_t walk_range(struct walk_state *st, struct walk_table *t,
 			   uint64_t i, uint64_t end)
 {
-	const uint64_t addr_only = st->cfg->addr_only[t->level];
 	const bool plain = st->fmt->entry_size == 8 && !st->fmt->big_endian;
 
 	while (i < end && !st->stop) {
-		uint64_t raw = entry_load(st, t, i);
+		uint64_t raw = entry_load(st, t, i), next;
 
 		if (!raw) {
 			i++;
 			continue;
 		}
-		if (plain && t->memo_ok && !((raw ^ t->memo_raw) & ~addr_only)) {
-			uint64_t next = walk_same_leaves(st, t, i, end);
-
-			if (next != i)
+		if (plain && t->memo_ok && !((raw ^ t->memo_raw) & ~t->memo_mask)) {
+			next = walk_same_leaves(st, t, i, end);
+			if (next != i) {
 				i = next;
-			else
-				i = walk_entry(st, t, i, false);
-			continue;
+				continue;
+			}
+		} else if (plain && t->run_valid) {
+			next = walk_memo_run(st, t, i, raw);
+			if (next != i) {
+				i = next;
+				continue;
+			}
 		}
 		i = walk_entry(st, t, i, false);
 	}
@@ -625,6 +696,9 @@ static void walk_table(struct walk_state *st, unsigned level, uint64_t pa,
 	struct walk_table t = {
 		.level = level, .shift = cfg->level_shift[level], .pa = pa,
 		.iova = iova, .entries = pt_level_entries(cfg, level), .perm = perm,
+		.run_memo = st->run_memo[level],
+		.memo_mask = cfg->addr_only[level] |
+			     (cfg->leaf_addr[level] & ~((1ull << cfg->level_shift[level]) - 1)),
 	};
 	unsigned esz = st->fmt->entry_size;
 	uint64_t chunk_entries = WALK_CHUNK_BYTES / esz;

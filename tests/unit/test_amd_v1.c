@@ -282,6 +282,48 @@ static void test_reserved_bits(void **state)
 	assert_true(e.reserved == 0);
 }
 
+/* cfg->leaf_addr: moving a clean leaf (natural or NextLevel=7 run start)
+ * by changing address bits at or above its size changes only its address,
+ * as the walker's memos assume; bits below the size are not in the mask. */
+static void test_leaf_addr_moves_only_address(void **state)
+{
+	struct pt_cfg cfg;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	cfg_for(&cfg, 4, 48, 0);
+	assert_true(cfg.leaf_addr[0] == (AMD_PTE_ADDR & ((1ull << 48) - 1)));
+	for (unsigned level = 0; level < 3; level++) {
+		unsigned span = cfg.level_shift[level];
+
+		for (unsigned s = span; s < span + 9; s++) {
+			uint64_t pa = 1ull << 40, raw = pt_fmt_amd_v1.make_leaf(
+				&cfg, level, 0, pa, s, PERM_R | PERM_W);
+			uint64_t mask = cfg.leaf_addr[level] & ~((1ull << s) - 1);
+			struct pt_entry e, m;
+
+			decode(&cfg, level, 0, raw, &e);
+			assert_int_equal(e.kind, PTE_LEAF);
+			assert_int_equal(e.size_shift, s);
+			assert_true(e.reserved == 0 && e.warn == NULL);
+			for (int k = 0; k < 64; k++) {
+				uint64_t moved;
+
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				moved = (raw & ~mask) | (seed & mask);
+				decode(&cfg, level, 0, moved, &m);
+				assert_int_equal(m.kind, PTE_LEAF);
+				assert_int_equal(m.size_shift, s);
+				assert_int_equal(m.perm, e.perm);
+				assert_true(m.reserved == 0 && m.warn == NULL);
+				assert_true(m.addr == ((e.addr & ~mask) | (moved & mask)));
+			}
+		}
+	}
+	cfg_for(&cfg, 6, 0, 0);
+	assert_true(cfg.leaf_addr[5] == 0); /* the 6th level holds no pages */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_tables_and_skipping),
 		cmocka_unit_test(test_invalid_next_level),
 		cmocka_unit_test(test_reserved_bits),
+		cmocka_unit_test(test_leaf_addr_moves_only_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
