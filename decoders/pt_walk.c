@@ -494,7 +494,9 @@ static uint64_t walk_entry(struct walk_state *st, struct walk_table *t,
 		return i + 1;
 	}
 	if (e.size_shift == t->shift) {
-		t->memo_ok = true;
+		/* a leaf with a warning is not a template: each such leaf
+		 * must be decoded, and warned about, on its own */
+		t->memo_ok = !e.warn;
 		t->memo_raw = raw;
 		t->memo = e;
 		emit_leaf(st, t, i, &e, iova, e.size_shift);

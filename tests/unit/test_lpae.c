@@ -610,6 +610,51 @@ static void test_walk_lpae_4k(void **state)
 	round_trip(&pt_fmt_lpae, 3, 40, 40, 12, PT_LPAE_F_STAGE2, r, 3);
 }
 
+/* Leaves with AF=0 each get their own warning: one that differs from the
+ * previous only in address bits is not taken as a copy of it. */
+static void test_walk_af_each_leaf(void **state)
+{
+	struct arena *a = arena_new(0x40000000, MiB(64));
+	struct physmem *pm;
+	struct pt_cfg c;
+	struct pt_mapper m;
+	struct errbuf err;
+	struct collected got = { .n = 0 };
+	struct counted_sink cs = { .s = { .finding = count_finding } };
+	struct pt_walk w;
+	uint64_t mapped = 0;
+
+	(void)state;
+	assert_non_null(a);
+	cfg_ok(&c, &pt_fmt_lpae, 4, 48, 48, 12, 0);
+	assert_int_equal(pt_mapper_init(&m, &c, a, &err), 0);
+	assert_int_equal(pt_map_range(&m, 0x10000, 0x80010000, 0x3000, PERM_R | PERM_W,
+				      &mapped, &err), 0);
+	for (uint64_t iova = 0x10000; iova < 0x13000; iova += 0x1000) {
+		struct pt_leaf l;
+		uint64_t *pte;
+
+		assert_true(pt_lookup(&m, iova, &l));
+		pte = (uint64_t *)((char *)arena_page(a, l.entry_addr) + (l.entry_addr & 0xfff));
+		*pte &= ~(1ull << 10); /* AF */
+	}
+	assert_int_equal(arena_physmem(a, &pm, &err), 0);
+	memset(&w, 0, sizeof(w));
+	w.cfg = &c;
+	w.mem = pm;
+	w.root = m.root;
+	w.leaf = collect;
+	w.ctx = &got;
+	w.findings = &cs.s;
+	w.pasid = PASID_NONE;
+	assert_int_equal(pt_walk(&w, &err), 0);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(cs.n, 3);
+	assert_string_equal(cs.last, "smmu.lpae.af");
+	physmem_free(pm);
+	arena_free(a);
+}
+
 static void test_walk_lpae_16k_64k(void **state)
 {
 	const struct range r16[] = {
@@ -678,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_leaf_round_trip),
 		cmocka_unit_test(test_contiguous),
 		cmocka_unit_test(test_walk_lpae_4k),
+		cmocka_unit_test(test_walk_af_each_leaf),
 		cmocka_unit_test(test_walk_lpae_16k_64k),
 		cmocka_unit_test(test_walk_lpae_contiguous),
 		cmocka_unit_test(test_walk_v7s),
