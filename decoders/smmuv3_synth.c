@@ -7,6 +7,7 @@
  * error names the spec element it is about. */
 #include "decoders/lpae_defs.h"
 #include "decoders/pt_pgsize.h"
+#include "decoders/synth_json.h"
 #include "decoders/smmuv3_defs.h"
 #include "decoders/smmuv3_internal.h"
 
@@ -71,87 +72,10 @@ struct synth {
 
 /* ---- spec helpers (same conventions as the other units' synth) ---- */
 
-static struct json_object *member(const struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return NULL;
-	return v;
-}
-
-static int check_members(struct synth *s, const struct json_object *obj,
-			 const char *path, const char *const *allowed)
-{
-	json_object_object_foreach((struct json_object *)obj, key, val) {
-		size_t i;
-
-		(void)val;
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (!allowed[i])
-			return err_set(s->err, -EINVAL, "%s%sunknown member \"%s\"",
-				       path, *path ? ": " : "", key);
-	}
-	return 0;
-}
-
-static int need_type(struct synth *s, const struct json_object *v,
-		     enum json_type t, const char *path, const char *what)
-{
-	if (v && json_object_is_type(v, t))
-		return 0;
-	return err_set(s->err, -EINVAL, "%s: expected %s", path, what);
-}
-
-/* A number: JSON integer, or a string in decimal or 0x hex. */
-static int spec_u64(struct synth *s, const struct json_object *v,
-		    const char *path, uint64_t *out)
-{
-	const char *str, *p;
-	unsigned base = 10;
-	uint64_t val = 0;
-
-	if (v && json_object_is_type(v, json_type_int)) {
-		if (json_object_get_int64(v) < 0)
-			return err_set(s->err, -EINVAL, "%s: negative number", path);
-		*out = json_object_get_uint64(v);
-		return 0;
-	}
-	if (!v || !json_object_is_type(v, json_type_string))
-		return err_set(s->err, -EINVAL, "%s: expected a number", path);
-	str = p = json_object_get_string((struct json_object *)v);
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	if (!*p)
-		return err_set(s->err, -EINVAL, "%s: bad number \"%s\"", path, str);
-	for (; *p; p++) {
-		unsigned d;
-
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned)(*p - 'A' + 10);
-		else
-			return err_set(s->err, -EINVAL, "%s: bad number \"%s\"", path, str);
-		if (val > (UINT64_MAX - d) / base)
-			return err_set(s->err, -EINVAL, "%s: \"%s\" does not fit in 64 bits",
-				       path, str);
-		val = val * base + d;
-	}
-	*out = val;
-	return 0;
-}
-
 static int spec_range(struct synth *s, const struct json_object *v, const char *path,
 		      uint64_t min, uint64_t max, uint64_t *out)
 {
-	int rc = spec_u64(s, v, path, out);
+	int rc = spec_u64(s->err, v, path, out);
 
 	if (rc < 0)
 		return rc;
@@ -159,29 +83,6 @@ static int spec_range(struct synth *s, const struct json_object *v, const char *
 		return err_set(s->err, -EINVAL, "%s: %" PRIu64 " outside %" PRIu64 "..%" PRIu64,
 			       path, *out, min, max);
 	return 0;
-}
-
-static int spec_enum(struct synth *s, const struct json_object *v,
-		     const char *path, const char *const *names)
-{
-	char list[128];
-	size_t used = 0;
-
-	if (v && json_object_is_type(v, json_type_string)) {
-		const char *str = json_object_get_string((struct json_object *)v);
-
-		for (int i = 0; names[i]; i++)
-			if (strcmp(str, names[i]) == 0)
-				return i;
-	}
-	list[0] = '\0';
-	for (int i = 0; names[i] && used < sizeof(list); i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 i ? ", " : "", names[i]);
-	if (v && json_object_is_type(v, json_type_string))
-		return err_set(s->err, -EINVAL, "%s: unknown value \"%s\" (one of %s)", path,
-			       json_object_get_string((struct json_object *)v), list);
-	return err_set(s->err, -EINVAL, "%s: expected one of %s", path, list);
 }
 
 static int spec_bool(struct synth *s, const struct json_object *v, const char *path,
@@ -243,17 +144,6 @@ static int alloc_table(struct synth *s, uint64_t bytes, const char *what, uint64
 	return rc;
 }
 
-/* snprintf for spec paths in messages: truncation is acceptable. */
-__attribute__((format(printf, 3, 4)))
-static void path_fmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 static uint64_t *word_at(struct synth *s, uint64_t pa)
 {
 	uint8_t *page = arena_page(s->arena, pa & ~(PAGE - 1));
@@ -293,11 +183,11 @@ static unsigned ps_encode(unsigned bits)
 static int synth_regs(struct synth *s, const struct json_object *spec)
 {
 	static const char *const members[] = { "idr0", "idr1", "idr3", "idr5", "cr0", NULL };
-	struct json_object *regs = member(spec, "regs"), *v;
+	struct json_object *regs = spec_member(spec, "regs"), *v;
 	uint64_t oas = 44;
 	int rc;
 
-	if ((v = member(spec, "oas")) && (rc = spec_u64(s, v, "oas", &oas)) < 0)
+	if ((v = spec_member(spec, "oas")) && (rc = spec_u64(s->err, v, "oas", &oas)) < 0)
 		return rc;
 	if (oas != 32 && oas != 36 && oas != 40 && oas != 42 && oas != 44 && oas != 48 &&
 	    oas != 52)
@@ -311,28 +201,28 @@ static int synth_regs(struct synth *s, const struct json_object *spec)
 	s->cr0 = LINUX_CR0;
 	if (!regs)
 		return 0;
-	if ((rc = need_type(s, regs, json_type_object, "regs", "an object")) < 0 ||
-	    (rc = check_members(s, regs, "regs", members)) < 0)
+	if ((rc = spec_need_type(s->err, regs, json_type_object, "regs", "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, regs, "regs", members)) < 0)
 		return rc;
-	if ((v = member(regs, "idr0"))) {
+	if ((v = spec_member(regs, "idr0"))) {
 		if ((rc = spec_range(s, v, "regs.idr0", 0, UINT32_MAX, &s->idr0)) < 0)
 			return rc;
 		s->user_idr0 = true;
 	}
-	if ((v = member(regs, "idr1"))) {
+	if ((v = spec_member(regs, "idr1"))) {
 		if ((rc = spec_range(s, v, "regs.idr1", 0, UINT32_MAX, &s->idr1)) < 0)
 			return rc;
 		s->user_idr1 = true;
 	}
-	if ((v = member(regs, "idr3")) &&
+	if ((v = spec_member(regs, "idr3")) &&
 	    (rc = spec_range(s, v, "regs.idr3", 0, UINT32_MAX, &s->idr3)) < 0)
 		return rc;
-	if ((v = member(regs, "idr5"))) {
+	if ((v = spec_member(regs, "idr5"))) {
 		if ((rc = spec_range(s, v, "regs.idr5", 0, UINT32_MAX, &s->idr5)) < 0)
 			return rc;
 		s->user_idr5 = true;
 	}
-	if ((v = member(regs, "cr0")) &&
+	if ((v = spec_member(regs, "cr0")) &&
 	    (rc = spec_range(s, v, "regs.cr0", 0, UINT32_MAX, &s->cr0)) < 0)
 		return rc;
 	return 0;
@@ -382,21 +272,21 @@ static int synth_mapping(struct synth *s, struct synth_domain *d,
 	struct errbuf perr;
 	int rc;
 
-	if ((rc = need_type(s, m, json_type_object, path, "an object")) < 0 ||
-	    (rc = check_members(s, m, path, members)) < 0)
+	if ((rc = spec_need_type(s->err, m, json_type_object, path, "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, m, path, members)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.iova", path);
-	if ((rc = spec_u64(s, member(m, "iova"), p, &iova)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.iova", path);
+	if ((rc = spec_u64(s->err, spec_member(m, "iova"), p, &iova)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.phys", path);
-	if ((rc = spec_u64(s, member(m, "phys"), p, &phys)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.phys", path);
+	if ((rc = spec_u64(s->err, spec_member(m, "phys"), p, &phys)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.size", path);
-	if ((rc = spec_u64(s, member(m, "size"), p, &size)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.size", path);
+	if ((rc = spec_u64(s->err, spec_member(m, "size"), p, &size)) < 0)
 		return rc;
-	if (member(m, "perm")) {
-		path_fmt(p, sizeof(p), "%s.perm", path);
-		if ((rc = spec_perm(s, member(m, "perm"), p, &perm)) < 0)
+	if (spec_member(m, "perm")) {
+		spec_path_fmt(p, sizeof(p), "%s.perm", path);
+		if ((rc = spec_perm(s, spec_member(m, "perm"), p, &perm)) < 0)
 			return rc;
 		if (!(perm & (PERM_R | PERM_W)))
 			return err_set(s->err, -EINVAL, "%s: neither r nor w: nothing to map", p);
@@ -442,51 +332,51 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	struct errbuf perr;
 	int rc;
 
-	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
-	    (rc = check_members(s, obj, path, members)) < 0)
+	if ((rc = spec_need_type(s->err, obj, json_type_object, path, "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, obj, path, members)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.id", path);
-	if ((rc = spec_range(s, member(obj, "id"), p, 0, 0xffff, &id)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.id", path);
+	if ((rc = spec_range(s, spec_member(obj, "id"), p, 0, 0xffff, &id)) < 0)
 		return rc;
 	if (find_domain(s, id))
 		return err_set(s->err, -EINVAL, "%s: domain %" PRIu64 " defined twice", p, id);
 	d->id = (uint32_t)id;
-	path_fmt(p, sizeof(p), "%s.stage", path);
-	if ((v = member(obj, "stage")) && (rc = spec_range(s, v, p, 1, 2, &stage)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.stage", path);
+	if ((v = spec_member(obj, "stage")) && (rc = spec_range(s, v, p, 1, 2, &stage)) < 0)
 		return rc;
 	d->stage = (unsigned)stage;
-	if ((v = member(obj, "granule"))) {
-		path_fmt(p, sizeof(p), "%s.granule", path);
-		if ((rc = spec_enum(s, v, p, granule_names)) < 0)
+	if ((v = spec_member(obj, "granule"))) {
+		spec_path_fmt(p, sizeof(p), "%s.granule", path);
+		if ((rc = spec_enum(s->err, v, p, granule_names)) < 0)
 			return rc;
 		g = granule_shift[rc];
 	}
-	path_fmt(p, sizeof(p), "%s.oas", path);
-	if ((v = member(obj, "oas")) && (rc = spec_range(s, v, p, 32, s->oas, &oas)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.oas", path);
+	if ((v = spec_member(obj, "oas")) && (rc = spec_range(s, v, p, 32, s->oas, &oas)) < 0)
 		return rc;
 	if (g != 16 && oas > 48)
 		oas = 48;
 	ias = d->stage == 1 ? 48 : oas;
 	if (g == 16 && d->stage == 1 && s->oas > 48)
 		ias = 52;
-	path_fmt(p, sizeof(p), "%s.ias", path);
-	if ((v = member(obj, "ias")) && (rc = spec_range(s, v, p, 16, 52, &ias)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.ias", path);
+	if ((v = spec_member(obj, "ias")) && (rc = spec_range(s, v, p, 16, 52, &ias)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.levels", path);
-	if ((v = member(obj, "levels"))) {
+	spec_path_fmt(p, sizeof(p), "%s.levels", path);
+	if ((v = spec_member(obj, "levels"))) {
 		if (d->stage == 1)
 			return err_set(s->err, -EINVAL,
 				       "%s: stage-1 levels follow from ias and granule", p);
 		if ((rc = spec_range(s, v, p, 1, 4, &levels)) < 0)
 			return rc;
 	}
-	path_fmt(p, sizeof(p), "%s.ttb1", path);
-	if ((v = member(obj, "ttb1")) && (rc = spec_bool(s, v, p, &d->ttb1)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.ttb1", path);
+	if ((v = spec_member(obj, "ttb1")) && (rc = spec_bool(s, v, p, &d->ttb1)) < 0)
 		return rc;
 	if (d->ttb1 && d->stage != 1)
 		return err_set(s->err, -EINVAL, "%s: only stage-1 domains have a ttb1", p);
-	path_fmt(p, sizeof(p), "%s.contiguous", path);
-	if ((v = member(obj, "contiguous")) && (rc = spec_bool(s, v, p, &contiguous)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.contiguous", path);
+	if ((v = spec_member(obj, "contiguous")) && (rc = spec_bool(s, v, p, &contiguous)) < 0)
 		return rc;
 
 	if (d->stage == 2) {
@@ -514,12 +404,12 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 		s->idr5 |= IDR5_VAX_52;
 	if ((rc = pt_mapper_init(&d->mapper, &d->cfg, s->arena, &perr)) < 0)
 		return err_set(s->err, rc, "%s: %s", path, perr.msg);
-	if ((v = member(obj, "mappings"))) {
-		path_fmt(p, sizeof(p), "%s.mappings", path);
-		if ((rc = need_type(s, v, json_type_array, p, "an array")) < 0)
+	if ((v = spec_member(obj, "mappings"))) {
+		spec_path_fmt(p, sizeof(p), "%s.mappings", path);
+		if ((rc = spec_need_type(s->err, v, json_type_array, p, "an array")) < 0)
 			return rc;
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			path_fmt(p, sizeof(p), "%s.mappings[%zu]", path, i);
+			spec_path_fmt(p, sizeof(p), "%s.mappings[%zu]", path, i);
 			if ((rc = synth_mapping(s, d, json_object_array_get_idx(v, i), p)) < 0)
 				return rc;
 		}
@@ -529,14 +419,14 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 
 static int synth_domains(struct synth *s, const struct json_object *spec)
 {
-	struct json_object *arr = member(spec, "domains");
+	struct json_object *arr = spec_member(spec, "domains");
 	char p[SPEC_PATH_LEN];
 	size_t n;
 	int rc;
 
 	if (!arr)
 		return 0;
-	if ((rc = need_type(s, arr, json_type_array, "domains", "an array")) < 0)
+	if ((rc = spec_need_type(s->err, arr, json_type_array, "domains", "an array")) < 0)
 		return rc;
 	n = json_object_array_length(arr);
 	if (n > 0x10000)
@@ -545,7 +435,7 @@ static int synth_domains(struct synth *s, const struct json_object *spec)
 	if (!s->domains)
 		return err_set(s->err, -ENOMEM, "domains: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		path_fmt(p, sizeof(p), "domains[%zu]", i);
+		spec_path_fmt(p, sizeof(p), "domains[%zu]", i);
 		if ((rc = synth_domain(s, json_object_array_get_idx(arr, i),
 				       &s->domains[s->nr_domains], p)) < 0)
 			return rc;
@@ -730,7 +620,7 @@ static int domain_ref(struct synth *s, const struct json_object *v, const char *
 	uint64_t id;
 	int rc;
 
-	if ((rc = spec_u64(s, v, path, &id)) < 0)
+	if ((rc = spec_u64(s->err, v, path, &id)) < 0)
 		return rc;
 	*out = find_domain(s, id);
 	if (!*out)
@@ -752,9 +642,9 @@ static int device_sid(struct synth *s, const struct json_object *obj, const char
 
 	memset(dev, 0, sizeof(*dev));
 	dev->segment = s->segment;
-	if ((v = member(obj, "bdf"))) {
-		path_fmt(p, sizeof(p), "%s.bdf", path);
-		if (member(obj, "sid"))
+	if ((v = spec_member(obj, "bdf"))) {
+		spec_path_fmt(p, sizeof(p), "%s.bdf", path);
+		if (spec_member(obj, "sid"))
 			return err_set(s->err, -EINVAL, "%s: give bdf or sid, not both", path);
 		if (!json_object_is_type(v, json_type_string) ||
 		    !dev_ref_parse_bdf(json_object_get_string(v), &ref))
@@ -765,8 +655,8 @@ static int device_sid(struct synth *s, const struct json_object *obj, const char
 		dev->id = ref.id;
 		dev->pci = true;
 	} else {
-		path_fmt(p, sizeof(p), "%s.sid", path);
-		if ((rc = spec_range(s, member(obj, "sid"), p, 0, UINT32_MAX, &sid)) < 0)
+		spec_path_fmt(p, sizeof(p), "%s.sid", path);
+		if ((rc = spec_range(s, spec_member(obj, "sid"), p, 0, UINT32_MAX, &sid)) < 0)
 			return rc;
 		dev->id = (uint32_t)sid;
 		dev->pci = false;
@@ -778,7 +668,7 @@ static int device_sid(struct synth *s, const struct json_object *obj, const char
 		if (s->sids[i] == dev->id)
 			return err_set(s->err, -EINVAL, "%s: stream id 0x%x placed twice", path, dev->id);
 	s->sids[s->nr_sids++] = dev->id;
-	if ((v = member(obj, "name"))) {
+	if ((v = spec_member(obj, "name"))) {
 		if (!json_object_is_type(v, json_type_string))
 			return err_set(s->err, -EINVAL, "%s.name: expected a string", path);
 		snprintf(dev->name, sizeof(dev->name), "%s", json_object_get_string(v));
@@ -805,25 +695,25 @@ static int write_cd(struct synth *s, const struct synth_cdtab *t, uint64_t ssid,
 static int synth_s1(struct synth *s, const struct json_object *obj, const char *path,
 		    struct synth_domain *d, uint64_t ste[SMMU_STE_DWORDS])
 {
-	struct json_object *v, *pasids = member(obj, "pasids");
+	struct json_object *v, *pasids = spec_member(obj, "pasids");
 	struct synth_cdtab t = { .fmt = STE_S1FMT_LINEAR };
 	char p[SPEC_PATH_LEN + 24];
 	uint64_t bits = 0, s1dss = STE_S1DSS_SSID0, max = 0;
 	int rc;
 
 	if (pasids) {
-		path_fmt(p, sizeof(p), "%s.pasids", path);
-		if ((rc = need_type(s, pasids, json_type_array, p, "an array")) < 0)
+		spec_path_fmt(p, sizeof(p), "%s.pasids", path);
+		if ((rc = spec_need_type(s->err, pasids, json_type_array, p, "an array")) < 0)
 			return rc;
 		for (size_t i = 0; i < json_object_array_length(pasids); i++) {
 			struct json_object *e = json_object_array_get_idx(pasids, i), *pv;
 			uint64_t pasid;
 
-			path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
-			if ((rc = need_type(s, e, json_type_object, p, "an object")) < 0)
+			spec_path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
+			if ((rc = spec_need_type(s->err, e, json_type_object, p, "an object")) < 0)
 				return rc;
-			pv = member(e, "pasid");
-			path_fmt(p, sizeof(p), "%s.pasids[%zu].pasid", path, i);
+			pv = spec_member(e, "pasid");
+			spec_path_fmt(p, sizeof(p), "%s.pasids[%zu].pasid", path, i);
 			if ((rc = spec_range(s, pv, p, 0, (1u << SMMU_SSID_BITS_MAX) - 1, &pasid)) < 0)
 				return rc;
 			if (pasid > max)
@@ -832,8 +722,8 @@ static int synth_s1(struct synth *s, const struct json_object *obj, const char *
 		while ((1ull << bits) <= max)
 			bits++;
 	}
-	path_fmt(p, sizeof(p), "%s.ssid-bits", path);
-	if ((v = member(obj, "ssid-bits"))) {
+	spec_path_fmt(p, sizeof(p), "%s.ssid-bits", path);
+	if ((v = spec_member(obj, "ssid-bits"))) {
 		uint64_t want;
 
 		if ((rc = spec_range(s, v, p, 0, SMMU_SSID_BITS_MAX, &want)) < 0)
@@ -844,24 +734,24 @@ static int synth_s1(struct synth *s, const struct json_object *obj, const char *
 		bits = want;
 	}
 	t.ssid_bits = (unsigned)bits;
-	if ((v = member(obj, "cd-table"))) {
-		path_fmt(p, sizeof(p), "%s.cd-table", path);
-		if ((rc = spec_enum(s, v, p, cdtab_names)) < 0)
+	if ((v = spec_member(obj, "cd-table"))) {
+		spec_path_fmt(p, sizeof(p), "%s.cd-table", path);
+		if ((rc = spec_enum(s->err, v, p, cdtab_names)) < 0)
 			return rc;
 		t.fmt = (unsigned)rc;
 		if (t.fmt != STE_S1FMT_LINEAR && !bits)
 			return err_set(s->err, -EINVAL, "%s: a 2-level cd table needs ssid-bits", p);
 	}
-	if ((v = member(obj, "s1dss"))) {
-		path_fmt(p, sizeof(p), "%s.s1dss", path);
-		if ((rc = spec_enum(s, v, p, s1dss_names)) < 0)
+	if ((v = spec_member(obj, "s1dss"))) {
+		spec_path_fmt(p, sizeof(p), "%s.s1dss", path);
+		if ((rc = spec_enum(s->err, v, p, s1dss_names)) < 0)
 			return rc;
 		s1dss = (uint64_t)rc;
 	}
 	if (bits && !s->user_idr1 &&
 	    ((s->idr1 >> IDR1_SSIDSIZE_SHIFT) & 0x1f) < bits)
 		s->idr1 = (s->idr1 & ~(0x1full << IDR1_SSIDSIZE_SHIFT)) | bits << IDR1_SSIDSIZE_SHIFT;
-	path_fmt(p, sizeof(p), "%s cd table", path);
+	spec_path_fmt(p, sizeof(p), "%s cd table", path);
 	if ((rc = cdtab_alloc(s, &t, p)) < 0)
 		return rc;
 	/* the default substream: CD 0 unless S1DSS says otherwise */
@@ -875,17 +765,17 @@ static int synth_s1(struct synth *s, const struct json_object *obj, const char *
 		struct synth_domain *pd;
 		uint64_t pasid;
 
-		path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
-		if ((rc = check_members(s, e, p, members)) < 0)
+		spec_path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
+		if ((rc = spec_check_members(s->err, e, p, members)) < 0)
 			return rc;
-		spec_u64(s, member(e, "pasid"), p, &pasid);
+		spec_u64(s->err, spec_member(e, "pasid"), p, &pasid);
 		if (pasid == 0 && s1dss == STE_S1DSS_SSID0)
 			return err_set(s->err, -EINVAL, "%s: pasid 0 is the default substream with s1dss ssid0",
 				       p);
-		path_fmt(p, sizeof(p), "%s.pasids[%zu].domain", path, i);
-		if ((rc = domain_ref(s, member(e, "domain"), p, 1, &pd)) < 0)
+		spec_path_fmt(p, sizeof(p), "%s.pasids[%zu].domain", path, i);
+		if ((rc = domain_ref(s, spec_member(e, "domain"), p, 1, &pd)) < 0)
 			return rc;
-		path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
+		spec_path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
 		if ((rc = write_cd(s, &t, pasid, pd, p)) < 0)
 			return rc;
 	}
@@ -913,23 +803,23 @@ static int synth_device(struct synth *s, const struct json_object *obj, const ch
 	char p[SPEC_PATH_LEN + 24];
 	int rc, tr = TR_TRANSLATED;
 
-	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
-	    (rc = check_members(s, obj, path, members)) < 0 ||
+	if ((rc = spec_need_type(s->err, obj, json_type_object, path, "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, obj, path, members)) < 0 ||
 	    (rc = device_sid(s, obj, path, &dev)) < 0)
 		return rc;
-	if ((v = member(obj, "translation"))) {
-		path_fmt(p, sizeof(p), "%s.translation", path);
-		if ((tr = spec_enum(s, v, p, translation_names)) < 0)
+	if ((v = spec_member(obj, "translation"))) {
+		spec_path_fmt(p, sizeof(p), "%s.translation", path);
+		if ((tr = spec_enum(s->err, v, p, translation_names)) < 0)
 			return tr;
 	}
 	if (tr == TR_TRANSLATED) {
-		path_fmt(p, sizeof(p), "%s.domain", path);
-		if (!member(obj, "domain"))
+		spec_path_fmt(p, sizeof(p), "%s.domain", path);
+		if (!spec_member(obj, "domain"))
 			return err_set(s->err, -EINVAL, "%s: a translated device needs a domain", p);
-		if ((rc = domain_ref(s, member(obj, "domain"), p, 0, &d)) < 0)
+		if ((rc = domain_ref(s, spec_member(obj, "domain"), p, 0, &d)) < 0)
 			return rc;
-		if ((v = member(obj, "s2-domain"))) {
-			path_fmt(p, sizeof(p), "%s.s2-domain", path);
+		if ((v = spec_member(obj, "s2-domain"))) {
+			spec_path_fmt(p, sizeof(p), "%s.s2-domain", path);
 			if (d->stage != 1)
 				return err_set(s->err, -EINVAL,
 					       "%s: nesting needs a stage-1 domain in domain", p);
@@ -941,7 +831,7 @@ static int synth_device(struct synth *s, const struct json_object *obj, const ch
 			"domain", "s2-domain", "cd-table", "ssid-bits", "s1dss", "pasids", NULL,
 		};
 		for (int i = 0; only_translated[i]; i++)
-			if (member(obj, only_translated[i]))
+			if (spec_member(obj, only_translated[i]))
 				return err_set(s->err, -EINVAL, "%s.%s: only for translated devices",
 					       path, only_translated[i]);
 	}
@@ -950,7 +840,7 @@ static int synth_device(struct synth *s, const struct json_object *obj, const ch
 			"cd-table", "ssid-bits", "s1dss", "pasids", NULL,
 		};
 		for (int i = 0; s1_only[i]; i++)
-			if (member(obj, s1_only[i]))
+			if (spec_member(obj, s1_only[i]))
 				return err_set(s->err, -EINVAL,
 					       "%s.%s: needs a stage-1 domain", path, s1_only[i]);
 	}
@@ -995,14 +885,14 @@ static int synth_device(struct synth *s, const struct json_object *obj, const ch
 static int synth_devices(struct synth *s, const struct json_object *spec,
 			 struct image_unit *unit)
 {
-	struct json_object *arr = member(spec, "devices");
+	struct json_object *arr = spec_member(spec, "devices");
 	char p[SPEC_PATH_LEN];
 	size_t n;
 	int rc;
 
 	if (!arr)
 		return 0;
-	if ((rc = need_type(s, arr, json_type_array, "devices", "an array")) < 0)
+	if ((rc = spec_need_type(s->err, arr, json_type_array, "devices", "an array")) < 0)
 		return rc;
 	n = json_object_array_length(arr);
 	if (n > 0x10000)
@@ -1011,7 +901,7 @@ static int synth_devices(struct synth *s, const struct json_object *spec,
 	if (!s->sids)
 		return err_set(s->err, -ENOMEM, "devices: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		path_fmt(p, sizeof(p), "devices[%zu]", i);
+		spec_path_fmt(p, sizeof(p), "devices[%zu]", i);
 		if ((rc = synth_device(s, json_object_array_get_idx(arr, i), p, unit)) < 0)
 			return rc;
 	}
@@ -1090,24 +980,24 @@ int smmuv3_synth(const struct json_object *spec, struct arena *arena,
 	s.arena = arena;
 	s.err = err;
 	s.two_level = true;
-	if ((rc = need_type(&s, spec, json_type_object, "unit", "an object")) < 0 ||
-	    (rc = check_members(&s, spec, "", unit_members)) < 0)
+	if ((rc = spec_need_type(err, spec, json_type_object, "unit", "an object")) < 0 ||
+	    (rc = spec_check_members(err, spec, "", unit_members)) < 0)
 		return rc;
-	if ((v = member(spec, "segment")) && (rc = spec_range(&s, v, "segment", 0, 0xffff, &seg)) < 0)
+	if ((v = spec_member(spec, "segment")) && (rc = spec_range(&s, v, "segment", 0, 0xffff, &seg)) < 0)
 		return rc;
 	s.segment = (uint16_t)seg;
-	if ((v = member(spec, "strtab"))) {
-		if ((rc = spec_enum(&s, v, "strtab", strtab_names)) < 0)
+	if ((v = spec_member(spec, "strtab"))) {
+		if ((rc = spec_enum(err, v, "strtab", strtab_names)) < 0)
 			return rc;
 		s.two_level = rc == 1;
 	}
-	if ((v = member(spec, "sid-bits")) &&
+	if ((v = spec_member(spec, "sid-bits")) &&
 	    (rc = spec_range(&s, v, "sid-bits", 1, s.two_level ? 32 : 24, &bits)) < 0)
 		return rc;
-	if ((v = member(spec, "split"))) {
+	if ((v = spec_member(spec, "split"))) {
 		if (!s.two_level)
 			return err_set(err, -EINVAL, "split: only for a 2-level stream table");
-		if ((rc = spec_u64(&s, v, "split", &split)) < 0)
+		if ((rc = spec_u64(err, v, "split", &split)) < 0)
 			return rc;
 		if (!SMMU_SPLIT_VALID(split))
 			return err_set(err, -EINVAL, "split: %" PRIu64 " is not 6, 8 or 10", split);

@@ -8,12 +8,12 @@
 
 #include <json-c/json.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decoders/pt_pgsize.h"
+#include "decoders/synth_json.h"
 
 /* QEMU's emulated registers (qemu/qemu:hw/i386/intel_iommu.c vtd_cap_init,
  * intel_iommu_internal.h; a q35 guest prints cap 12008c22260286 ecap f00f5e
@@ -66,106 +66,10 @@ struct synth {
 
 /* ---- spec helpers ---- */
 
-/* Spec element paths ("devices[2].pasids[0].domain"); long ones are cut. */
-static void path_fmt(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void path_fmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-static struct json_object *member(const struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(obj, key, &v))
-		return NULL;
-	return v;
-}
-
-/* Rejects members not in @allowed (typos would silently change the
- * tables otherwise). */
-static int check_members(struct synth *s, const struct json_object *obj,
-			 const char *path, const char *const *allowed)
-{
-	json_object_object_foreach((struct json_object *)obj, key, val) {
-		size_t i;
-
-		(void)val;
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (!allowed[i])
-			return err_set(s->err, -EINVAL, "%s%sunknown member \"%s\"",
-				       path, *path ? ": " : "", key);
-	}
-	return 0;
-}
-
-static int need_type(struct synth *s, const struct json_object *v,
-		     enum json_type t, const char *path, const char *what)
-{
-	if (v && json_object_is_type(v, t))
-		return 0;
-	return err_set(s->err, -EINVAL, "%s: expected %s", path, what);
-}
-
-/* A number: JSON integer, or a string in decimal or 0x hex. */
-static int spec_u64(struct synth *s, const struct json_object *v,
-		    const char *path, uint64_t *out)
-{
-	if (v && json_object_is_type(v, json_type_int)) {
-		if (json_object_get_int64(v) < 0)
-			return err_set(s->err, -EINVAL, "%s: negative number", path);
-		*out = json_object_get_uint64(v);
-		return 0;
-	}
-	if (v && json_object_is_type(v, json_type_string)) {
-		const char *str = json_object_get_string((struct json_object *)v);
-		const char *p = str;
-		unsigned base = 10;
-		uint64_t val = 0;
-
-		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-			base = 16;
-			p += 2;
-		}
-		if (!*p)
-			goto bad;
-		for (; *p; p++) {
-			unsigned d;
-
-			if (*p >= '0' && *p <= '9')
-				d = (unsigned)(*p - '0');
-			else if (base == 16 && *p >= 'a' && *p <= 'f')
-				d = (unsigned)(*p - 'a' + 10);
-			else if (base == 16 && *p >= 'A' && *p <= 'F')
-				d = (unsigned)(*p - 'A' + 10);
-			else
-				goto bad;
-			if (val > (UINT64_MAX - d) / base)
-				return err_set(s->err, -EINVAL,
-					       "%s: \"%s\" does not fit in 64 bits",
-					       path, str);
-			val = val * base + d;
-		}
-		*out = val;
-		return 0;
-bad:
-		return err_set(s->err, -EINVAL, "%s: bad number \"%s\"", path, str);
-	}
-	return err_set(s->err, -EINVAL, "%s: expected a number", path);
-}
-
 static int spec_u64_max(struct synth *s, const struct json_object *v,
 			const char *path, uint64_t max, uint64_t *out)
 {
-	int rc = spec_u64(s, v, path, out);
+	int rc = spec_u64(s->err, v, path, out);
 
 	if (rc < 0)
 		return rc;
@@ -173,31 +77,6 @@ static int spec_u64_max(struct synth *s, const struct json_object *v,
 		return err_set(s->err, -EINVAL, "%s: %" PRIu64 " is larger than %" PRIu64,
 			       path, *out, max);
 	return 0;
-}
-
-/* Index of @str in the NULL-terminated @names, or an error listing them. */
-static int spec_enum(struct synth *s, const struct json_object *v,
-		     const char *path, const char *const *names)
-{
-	const char *str;
-	char list[128];
-	size_t used = 0;
-
-	if (v && json_object_is_type(v, json_type_string)) {
-		str = json_object_get_string((struct json_object *)v);
-		for (int i = 0; names[i]; i++)
-			if (strcmp(str, names[i]) == 0)
-				return i;
-	}
-	list[0] = '\0';
-	for (int i = 0; names[i] && used < sizeof(list); i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
-					 i ? ", " : "", names[i]);
-	if (v && json_object_is_type(v, json_type_string))
-		return err_set(s->err, -EINVAL, "%s: unknown value \"%s\" (one of %s)",
-			       path, json_object_get_string((struct json_object *)v),
-			       list);
-	return err_set(s->err, -EINVAL, "%s: expected one of %s", path, list);
 }
 
 /* ---- arena helpers ---- */
@@ -242,12 +121,12 @@ static uint64_t get(struct synth *s, uint64_t pa)
 static int synth_regs(struct synth *s, const struct json_object *spec)
 {
 	static const char *const regs_members[] = { "cap", "ecap", NULL };
-	struct json_object *v, *regs = member(spec, "regs");
+	struct json_object *v, *regs = spec_member(spec, "regs");
 	uint64_t aw = 48;
 	int rc;
 
-	if ((v = member(spec, "aw-bits"))) {
-		if ((rc = spec_u64(s, v, "aw-bits", &aw)) < 0)
+	if ((v = spec_member(spec, "aw-bits"))) {
+		if ((rc = spec_u64(s->err, v, "aw-bits", &aw)) < 0)
 			return rc;
 		if (aw != 39 && aw != 48 && aw != 57)
 			return err_set(s->err, -EINVAL,
@@ -264,12 +143,12 @@ static int synth_regs(struct synth *s, const struct json_object *spec)
 		s->ecap |= QEMU_ECAP_SCALABLE;
 	}
 	if (regs) {
-		if ((rc = need_type(s, regs, json_type_object, "regs", "an object")) < 0 ||
-		    (rc = check_members(s, regs, "regs", regs_members)) < 0)
+		if ((rc = spec_need_type(s->err, regs, json_type_object, "regs", "an object")) < 0 ||
+		    (rc = spec_check_members(s->err, regs, "regs", regs_members)) < 0)
 			return rc;
-		if ((v = member(regs, "cap")) && (rc = spec_u64(s, v, "regs.cap", &s->cap)) < 0)
+		if ((v = spec_member(regs, "cap")) && (rc = spec_u64(s->err, v, "regs.cap", &s->cap)) < 0)
 			return rc;
-		if ((v = member(regs, "ecap")) && (rc = spec_u64(s, v, "regs.ecap", &s->ecap)) < 0)
+		if ((v = spec_member(regs, "ecap")) && (rc = spec_u64(s->err, v, "regs.ecap", &s->ecap)) < 0)
 			return rc;
 	}
 	s->haw = (unsigned)vtd_cap_MGAW(s->cap) + 1;
@@ -331,21 +210,21 @@ static int synth_mapping(struct synth *s, struct synth_domain *d,
 	struct errbuf perr;
 	int rc, which;
 
-	if ((rc = need_type(s, m, json_type_object, path, "an object")) < 0 ||
-	    (rc = check_members(s, m, path, members)) < 0)
+	if ((rc = spec_need_type(s->err, m, json_type_object, path, "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, m, path, members)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.iova", path);
-	if ((rc = spec_u64(s, member(m, "iova"), p, &iova)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.iova", path);
+	if ((rc = spec_u64(s->err, spec_member(m, "iova"), p, &iova)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.phys", path);
-	if ((rc = spec_u64(s, member(m, "phys"), p, &phys)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.phys", path);
+	if ((rc = spec_u64(s->err, spec_member(m, "phys"), p, &phys)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.size", path);
-	if ((rc = spec_u64(s, member(m, "size"), p, &size)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.size", path);
+	if ((rc = spec_u64(s->err, spec_member(m, "size"), p, &size)) < 0)
 		return rc;
-	if (member(m, "perm")) {
-		path_fmt(p, sizeof(p), "%s.perm", path);
-		if ((which = spec_enum(s, member(m, "perm"), p, perm_names)) < 0)
+	if (spec_member(m, "perm")) {
+		spec_path_fmt(p, sizeof(p), "%s.perm", path);
+		if ((which = spec_enum(s->err, spec_member(m, "perm"), p, perm_names)) < 0)
 			return which;
 		perm = which == 0 ? PERM_R : which == 1 ? PERM_W : PERM_R | PERM_W;
 		if (d->first_level && !(perm & PERM_R))
@@ -388,24 +267,24 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	struct errbuf perr;
 	int rc;
 
-	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
-	    (rc = check_members(s, obj, path, members)) < 0)
+	if ((rc = spec_need_type(s->err, obj, json_type_object, path, "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, obj, path, members)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.id", path);
-	if ((rc = spec_u64_max(s, member(obj, "id"), p, 0xffff, &id)) < 0 ||
+	spec_path_fmt(p, sizeof(p), "%s.id", path);
+	if ((rc = spec_u64_max(s, spec_member(obj, "id"), p, 0xffff, &id)) < 0 ||
 	    (rc = check_did(s, id, p)) < 0)
 		return rc;
 	if (find_domain(s, id))
 		return err_set(s->err, -EINVAL, "%s: domain %" PRIu64 " defined twice",
 			       p, id);
 	d->id = (uint32_t)id;
-	if ((v = member(obj, "format"))) {
-		path_fmt(p, sizeof(p), "%s.format", path);
-		if ((rc = spec_enum(s, v, p, format_names)) < 0)
+	if ((v = spec_member(obj, "format"))) {
+		spec_path_fmt(p, sizeof(p), "%s.format", path);
+		if ((rc = spec_enum(s->err, v, p, format_names)) < 0)
 			return rc;
 		d->first_level = rc == 1;
 	}
-	path_fmt(p, sizeof(p), "%s.format", path);
+	spec_path_fmt(p, sizeof(p), "%s.format", path);
 	if (d->first_level && !s->scalable)
 		return err_set(s->err, -EINVAL, "%s: first-level needs scalable mode", p);
 	if (d->first_level && !vtd_ecap_FLTS(s->ecap))
@@ -414,8 +293,8 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 		return err_set(s->err, -EINVAL, "%s: second-level needs ECAP.SLTS", p);
 
 	levels = d->first_level ? 4 : (uint64_t)(max_sagaw(s) + 2);
-	path_fmt(p, sizeof(p), "%s.levels", path);
-	if ((v = member(obj, "levels")) && (rc = spec_u64(s, v, p, &levels)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.levels", path);
+	if ((v = spec_member(obj, "levels")) && (rc = spec_u64(s->err, v, p, &levels)) < 0)
 		return rc;
 	if (d->first_level) {
 		if (levels != 4 && levels != 5)
@@ -435,18 +314,18 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	/* page sizes: what the unit supports, optionally narrowed */
 	flags = d->first_level ? vtd_fl_flags(s->cap, false)
 			       : vtd_sl_flags(s->cap, s->ecap, false);
-	if ((v = member(obj, "page-sizes"))) {
-		path_fmt(p, sizeof(p), "%s.page-sizes", path);
-		if ((rc = need_type(s, v, json_type_array, p, "an array")) < 0)
+	if ((v = spec_member(obj, "page-sizes"))) {
+		spec_path_fmt(p, sizeof(p), "%s.page-sizes", path);
+		if ((rc = spec_need_type(s->err, v, json_type_array, p, "an array")) < 0)
 			return rc;
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			path_fmt(p, sizeof(p), "%s.page-sizes[%zu]", path, i);
-			if ((rc = spec_enum(s, json_object_array_get_idx(v, i), p,
+			spec_path_fmt(p, sizeof(p), "%s.page-sizes[%zu]", path, i);
+			if ((rc = spec_enum(s->err, json_object_array_get_idx(v, i), p,
 					    pgsize_names)) < 0)
 				return rc;
 			sizes |= 1u << rc;
 		}
-		path_fmt(p, sizeof(p), "%s.page-sizes", path);
+		spec_path_fmt(p, sizeof(p), "%s.page-sizes", path);
 		if (!(sizes & 1))
 			return err_set(s->err, -EINVAL, "%s: 4K is required", p);
 		if (d->first_level) {
@@ -481,12 +360,12 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	if ((rc = pt_mapper_init(&d->mapper, &d->cfg, s->arena, &perr)) < 0)
 		return err_set(s->err, rc, "%s: %s", path, perr.msg);
 
-	if ((v = member(obj, "mappings"))) {
-		path_fmt(p, sizeof(p), "%s.mappings", path);
-		if ((rc = need_type(s, v, json_type_array, p, "an array")) < 0)
+	if ((v = spec_member(obj, "mappings"))) {
+		spec_path_fmt(p, sizeof(p), "%s.mappings", path);
+		if ((rc = spec_need_type(s->err, v, json_type_array, p, "an array")) < 0)
 			return rc;
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			path_fmt(p, sizeof(p), "%s.mappings[%zu]", path, i);
+			spec_path_fmt(p, sizeof(p), "%s.mappings[%zu]", path, i);
 			if ((rc = synth_mapping(s, d, json_object_array_get_idx(v, i),
 						p)) < 0)
 				return rc;
@@ -503,10 +382,10 @@ static int spec_top_array(struct synth *s, const struct json_object *spec,
 	int rc;
 
 	*n = 0;
-	*arr = member(spec, name);
+	*arr = spec_member(spec, name);
 	if (!*arr)
 		return 0;
-	if ((rc = need_type(s, *arr, json_type_array, name, "an array")) < 0)
+	if ((rc = spec_need_type(s->err, *arr, json_type_array, name, "an array")) < 0)
 		return rc;
 	*n = json_object_array_length(*arr);
 	if (*n > 0x10000)
@@ -527,7 +406,7 @@ static int synth_domains(struct synth *s, const struct json_object *spec)
 	if (!s->domains)
 		return err_set(s->err, -ENOMEM, "domains: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		path_fmt(p, sizeof(p), "domains[%zu]", i);
+		spec_path_fmt(p, sizeof(p), "domains[%zu]", i);
 		if ((rc = synth_domain(s, json_object_array_get_idx(arr, i),
 				       &s->domains[i], p)) < 0)
 			return rc;
@@ -629,31 +508,31 @@ static int parse_pasid(struct synth *s, const struct json_object *obj,
 	struct json_object *v;
 	int rc;
 
-	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
-	    (rc = check_members(s, obj, path, members)) < 0)
+	if ((rc = spec_need_type(s->err, obj, json_type_object, path, "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, obj, path, members)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.pasid", path);
-	if ((rc = spec_u64_max(s, member(obj, "pasid"), p, max, &pasid)) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.pasid", path);
+	if ((rc = spec_u64_max(s, spec_member(obj, "pasid"), p, max, &pasid)) < 0)
 		return rc;
 	sp->pasid = (uint32_t)pasid;
 	sp->dom = NULL;
-	if ((v = member(obj, "domain"))) {
-		path_fmt(p, sizeof(p), "%s.domain", path);
+	if ((v = spec_member(obj, "domain"))) {
+		spec_path_fmt(p, sizeof(p), "%s.domain", path);
 		if ((rc = spec_u64_max(s, v, p, 0xffff, &did)) < 0)
 			return rc;
 		sp->dom = find_domain(s, did);
 	}
 	sp->did = (uint32_t)did;
-	if ((v = member(obj, "pgtt"))) {
-		path_fmt(p, sizeof(p), "%s.pgtt", path);
-		if ((rc = spec_enum(s, v, p, pgtt_names)) < 0)
+	if ((v = spec_member(obj, "pgtt"))) {
+		spec_path_fmt(p, sizeof(p), "%s.pgtt", path);
+		if ((rc = spec_enum(s->err, v, p, pgtt_names)) < 0)
 			return rc;
 		sp->pgtt = (enum vtd_pgtt)(rc + 1);
 	} else {
 		sp->pgtt = sp->dom && sp->dom->first_level ? VTD_PGTT_FL_ONLY
 							   : VTD_PGTT_SL_ONLY;
 	}
-	path_fmt(p, sizeof(p), "%s.domain", path);
+	spec_path_fmt(p, sizeof(p), "%s.domain", path);
 	if (sp->pgtt == VTD_PGTT_PT) {
 		if (!vtd_ecap_PT(s->ecap))
 			return err_set(s->err, -EINVAL,
@@ -664,7 +543,7 @@ static int parse_pasid(struct synth *s, const struct json_object *obj,
 	if (sp->pgtt == VTD_PGTT_NESTED)
 		return err_set(s->err, -EINVAL,
 			       "%s.pgtt: nested is not supported by synth", path);
-	if (!member(obj, "domain"))
+	if (!spec_member(obj, "domain"))
 		return err_set(s->err, -EINVAL, "%s: missing", p);
 	if (!sp->dom)
 		return err_set(s->err, -EINVAL, "%s: no domain %" PRIu64, p, did);
@@ -723,12 +602,12 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 	unsigned bus, devfn;
 	int rc;
 
-	if ((rc = need_type(s, obj, json_type_object, path, "an object")) < 0 ||
-	    (rc = check_members(s, obj, path, members)) < 0)
+	if ((rc = spec_need_type(s->err, obj, json_type_object, path, "an object")) < 0 ||
+	    (rc = spec_check_members(s->err, obj, path, members)) < 0)
 		return rc;
-	path_fmt(p, sizeof(p), "%s.bdf", path);
-	v = member(obj, "bdf");
-	if ((rc = need_type(s, v, json_type_string, p, "a BDF string")) < 0)
+	spec_path_fmt(p, sizeof(p), "%s.bdf", path);
+	v = spec_member(obj, "bdf");
+	if ((rc = spec_need_type(s->err, v, json_type_string, p, "a BDF string")) < 0)
 		return rc;
 	if (!dev_ref_parse_bdf(json_object_get_string(v), &dev))
 		return err_set(s->err, -EINVAL, "%s: bad BDF \"%s\"", p,
@@ -749,28 +628,28 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 	idev.id = dev.id;
 	idev.segment = dev.segment;
 	idev.pci = true;
-	if ((v = member(obj, "name"))) {
-		path_fmt(p, sizeof(p), "%s.name", path);
-		if ((rc = need_type(s, v, json_type_string, p, "a string")) < 0)
+	if ((v = spec_member(obj, "name"))) {
+		spec_path_fmt(p, sizeof(p), "%s.name", path);
+		if ((rc = spec_need_type(s->err, v, json_type_string, p, "a string")) < 0)
 			return rc;
 		if (strlen(json_object_get_string(v)) >= sizeof(idev.name))
 			return err_set(s->err, -EINVAL, "%s: longer than %zu characters",
 				       p, sizeof(idev.name) - 1);
 		snprintf(idev.name, sizeof(idev.name), "%s", json_object_get_string(v));
 	}
-	if ((v = member(obj, "translation"))) {
-		path_fmt(p, sizeof(p), "%s.translation", path);
-		if ((rc = spec_enum(s, v, p, translation_names)) < 0)
+	if ((v = spec_member(obj, "translation"))) {
+		spec_path_fmt(p, sizeof(p), "%s.translation", path);
+		if ((rc = spec_enum(s->err, v, p, translation_names)) < 0)
 			return rc;
 		tr = (enum synth_translation)rc;
 	}
-	path_fmt(p, sizeof(p), "%s.translation", path);
+	spec_path_fmt(p, sizeof(p), "%s.translation", path);
 	if (tr == TR_DEVICE_TLB && !vtd_ecap_DT(s->ecap))
 		return err_set(s->err, -EINVAL, "%s: device-tlb needs ECAP.DT", p);
 	if (tr == TR_PASSTHROUGH && !vtd_ecap_PT(s->ecap))
 		return err_set(s->err, -EINVAL, "%s: passthrough needs ECAP.PT", p);
-	path_fmt(p, sizeof(p), "%s.domain", path);
-	if ((v = member(obj, "domain"))) {
+	spec_path_fmt(p, sizeof(p), "%s.domain", path);
+	if ((v = spec_member(obj, "domain"))) {
 		if ((rc = spec_u64_max(s, v, p, 0xffff, &did)) < 0 ||
 		    (rc = check_did(s, did, p)) < 0)
 			return rc;
@@ -782,8 +661,8 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 				   translation_names[tr]);
 	if (!s->scalable && dom && dom->first_level)
 		return err_set(s->err, -EINVAL, "%s: first-level domain in legacy mode", p);
-	if ((v = member(obj, "rid-pasid"))) {
-		path_fmt(p, sizeof(p), "%s.rid-pasid", path);
+	if ((v = spec_member(obj, "rid-pasid"))) {
+		spec_path_fmt(p, sizeof(p), "%s.rid-pasid", path);
 		if (!s->scalable)
 			return err_set(s->err, -EINVAL, "%s: scalable mode only", p);
 		if ((rc = spec_u64_max(s, v, p, VTD_PASID_MAX - 1, &rid_pasid)) < 0)
@@ -791,13 +670,13 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 		if (rid_pasid && !vtd_ecap_RPS(s->ecap))
 			return err_set(s->err, -EINVAL, "%s: non-zero needs ECAP.RPS", p);
 	}
-	if ((pasids = member(obj, "pasids"))) {
-		path_fmt(p, sizeof(p), "%s.pasids", path);
+	if ((pasids = spec_member(obj, "pasids"))) {
+		spec_path_fmt(p, sizeof(p), "%s.pasids", path);
 		if (!s->scalable)
 			return err_set(s->err, -EINVAL, "%s: scalable mode only", p);
 		if (!vtd_ecap_PASID(s->ecap))
 			return err_set(s->err, -EINVAL, "%s: needs ECAP.PASID", p);
-		if ((rc = need_type(s, pasids, json_type_array, p, "an array")) < 0)
+		if ((rc = spec_need_type(s->err, pasids, json_type_array, p, "an array")) < 0)
 			return rc;
 		nr_sps = json_object_array_length(pasids);
 		if (nr_sps > VTD_PASID_MAX)
@@ -813,7 +692,7 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 	sps[0].pgtt = tr == TR_PASSTHROUGH ? VTD_PGTT_PT
 		      : dom && dom->first_level ? VTD_PGTT_FL_ONLY : VTD_PGTT_SL_ONLY;
 	for (size_t i = 0; i < nr_sps; i++) {
-		path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
+		spec_path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i);
 		if ((rc = parse_pasid(s, json_object_array_get_idx(pasids, i), p,
 				      &sps[i + 1])) < 0)
 			goto out;
@@ -861,9 +740,9 @@ static int synth_device(struct synth *s, const struct json_object *obj,
 			goto out;
 		for (size_t i = tr == TR_BLOCKED ? 1 : 0; i <= nr_sps; i++) {
 			if (i)
-				path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i - 1);
+				spec_path_fmt(p, sizeof(p), "%s.pasids[%zu]", path, i - 1);
 			else
-				path_fmt(p, sizeof(p), "%s", path);
+				spec_path_fmt(p, sizeof(p), "%s", path);
 			if ((rc = write_pasid_entry(s, dir, &sps[i], p)) < 0)
 				goto out;
 		}
@@ -890,7 +769,7 @@ static int synth_devices(struct synth *s, const struct json_object *spec,
 	if (!s->devs)
 		return err_set(s->err, -ENOMEM, "devices: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		path_fmt(p, sizeof(p), "devices[%zu]", i);
+		spec_path_fmt(p, sizeof(p), "devices[%zu]", i);
 		if ((rc = synth_device(s, json_object_array_get_idx(arr, i), p,
 				       unit)) < 0)
 			return rc;
@@ -915,13 +794,13 @@ int vtd_synth(const struct json_object *spec, struct arena *arena,
 	memset(&s, 0, sizeof(s));
 	s.arena = arena;
 	s.err = err;
-	if ((rc = need_type(&s, spec, json_type_object, "unit", "an object")) < 0 ||
-	    (rc = check_members(&s, spec, "", unit_members)) < 0)
+	if ((rc = spec_need_type(err, spec, json_type_object, "unit", "an object")) < 0 ||
+	    (rc = spec_check_members(err, spec, "", unit_members)) < 0)
 		return rc;
-	if ((v = member(spec, "mode")) && (mode = spec_enum(&s, v, "mode", mode_names)) < 0)
+	if ((v = spec_member(spec, "mode")) && (mode = spec_enum(err, v, "mode", mode_names)) < 0)
 		return mode;
 	s.scalable = mode == 1;
-	if ((v = member(spec, "segment")) &&
+	if ((v = spec_member(spec, "segment")) &&
 	    (rc = spec_u64_max(&s, v, "segment", 0xffff, &seg)) < 0)
 		return rc;
 	s.segment = (uint16_t)seg;
