@@ -419,18 +419,13 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 
 static int synth_domains(struct synth *s, const struct json_object *spec)
 {
-	struct json_object *arr = spec_member(spec, "domains");
+	struct json_object *arr;
 	char p[SPEC_PATH_LEN];
 	size_t n;
 	int rc;
 
-	if (!arr)
-		return 0;
-	if ((rc = spec_need_type(s->err, arr, json_type_array, "domains", "an array")) < 0)
+	if ((rc = spec_top_array(s->err, spec, "domains", &arr, &n)) < 0 || !arr)
 		return rc;
-	n = json_object_array_length(arr);
-	if (n > 0x10000)
-		return err_set(s->err, -EINVAL, "domains: %zu domains, at most 65536", n);
 	s->domains = calloc(n ? n : 1, sizeof(*s->domains));
 	if (!s->domains)
 		return err_set(s->err, -ENOMEM, "domains: out of memory");
@@ -885,18 +880,13 @@ static int synth_device(struct synth *s, const struct json_object *obj, const ch
 static int synth_devices(struct synth *s, const struct json_object *spec,
 			 struct image_unit *unit)
 {
-	struct json_object *arr = spec_member(spec, "devices");
+	struct json_object *arr;
 	char p[SPEC_PATH_LEN];
 	size_t n;
 	int rc;
 
-	if (!arr)
-		return 0;
-	if ((rc = spec_need_type(s->err, arr, json_type_array, "devices", "an array")) < 0)
+	if ((rc = spec_top_array(s->err, spec, "devices", &arr, &n)) < 0 || !arr)
 		return rc;
-	n = json_object_array_length(arr);
-	if (n > 0x10000)
-		return err_set(s->err, -EINVAL, "devices: %zu devices, at most 65536", n);
 	s->sids = calloc(n ? n : 1, sizeof(*s->sids));
 	if (!s->sids)
 		return err_set(s->err, -ENOMEM, "devices: out of memory");

@@ -112,3 +112,20 @@ int spec_enum(struct errbuf *err, const struct json_object *v,
 			       json_object_get_string((struct json_object *)v), list);
 	return err_set(err, -EINVAL, "%s: expected one of %s", path, list);
 }
+
+int spec_top_array(struct errbuf *err, const struct json_object *spec,
+		   const char *name, struct json_object **arr, size_t *n)
+{
+	int rc;
+
+	*n = 0;
+	*arr = spec_member(spec, name);
+	if (!*arr)
+		return 0;
+	if ((rc = spec_need_type(err, *arr, json_type_array, name, "an array")) < 0)
+		return rc;
+	*n = json_object_array_length(*arr);
+	if (*n > 0x10000)
+		return err_set(err, -EINVAL, "%s: %zu %s, at most 65536", name, *n, name);
+	return 0;
+}

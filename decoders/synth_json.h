@@ -1,6 +1,7 @@
 /* Spec helpers shared by the synth builders (vtd, smmuv3): member lookup,
  * unknown-member checks, numbers given as JSON integers or "0x.."/decimal
- * strings, enumerations.  Every error names the spec element (@path). */
+ * strings, enumerations, top-level arrays.  Every error names the spec
+ * element (@path). */
 #ifndef IOMMUTOOL_SYNTH_JSON_H
 #define IOMMUTOOL_SYNTH_JSON_H
 
@@ -34,5 +35,10 @@ int spec_u64(struct errbuf *err, const struct json_object *v,
  * listing them. */
 int spec_enum(struct errbuf *err, const struct json_object *v,
 	      const char *path, const char *const *names);
+
+/* The top-level array @name ("domains", "devices") of @spec: *@arr NULL
+ * and *@n 0 when absent; at most 65536 entries. */
+int spec_top_array(struct errbuf *err, const struct json_object *spec,
+		   const char *name, struct json_object **arr, size_t *n);
 
 #endif

@@ -374,25 +374,6 @@ static int synth_domain(struct synth *s, const struct json_object *obj,
 	return 0;
 }
 
-/* The top-level array @name ("domains", "devices"): *@arr NULL and *@n 0
- * when absent; at most 65536 entries. */
-static int spec_top_array(struct synth *s, const struct json_object *spec,
-			  const char *name, struct json_object **arr, size_t *n)
-{
-	int rc;
-
-	*n = 0;
-	*arr = spec_member(spec, name);
-	if (!*arr)
-		return 0;
-	if ((rc = spec_need_type(s->err, *arr, json_type_array, name, "an array")) < 0)
-		return rc;
-	*n = json_object_array_length(*arr);
-	if (*n > 0x10000)
-		return err_set(s->err, -EINVAL, "%s: %zu %s, at most 65536", name, *n, name);
-	return 0;
-}
-
 static int synth_domains(struct synth *s, const struct json_object *spec)
 {
 	struct json_object *arr;
@@ -400,7 +381,7 @@ static int synth_domains(struct synth *s, const struct json_object *spec)
 	size_t n;
 	int rc;
 
-	if ((rc = spec_top_array(s, spec, "domains", &arr, &n)) < 0 || !arr)
+	if ((rc = spec_top_array(s->err, spec, "domains", &arr, &n)) < 0 || !arr)
 		return rc;
 	s->domains = calloc(n ? n : 1, sizeof(*s->domains));
 	if (!s->domains)
@@ -763,7 +744,7 @@ static int synth_devices(struct synth *s, const struct json_object *spec,
 	size_t n;
 	int rc;
 
-	if ((rc = spec_top_array(s, spec, "devices", &arr, &n)) < 0 || !arr)
+	if ((rc = spec_top_array(s->err, spec, "devices", &arr, &n)) < 0 || !arr)
 		return rc;
 	s->devs = calloc(n ? n : 1, sizeof(*s->devs));
 	if (!s->devs)
